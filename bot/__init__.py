@@ -1,0 +1,52 @@
+"""Wegwijzer's answer engine. Adapters use only what is re-exported here.
+
+Where a message goes:
+    adapter -> `Message` -> `Engine.handle` (bot/_engine.py)
+        -> crisis check (bot/_crisis.py) -> commands and choices (bot/_engine.py)
+        -> matching (bot/_match.py) -> routing to contacts (bot/_routing.py)
+    -> `Reply` -> adapter renders it.
+"""
+
+from bot._config import default_data_dir, default_knowledge_dir
+from bot._engine import ACTION_OPEN_DIRECT, MAX_MESSAGE_CHARS, Engine
+from bot._kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from bot._privacy import configure_logging, conversation_key
+from bot._types import (
+    LANGS,
+    ROLES,
+    Channel,
+    Choice,
+    Contact,
+    ContactMethod,
+    CrisisNotice,
+    Lang,
+    Message,
+    Reply,
+    ReplyKind,
+    Source,
+)
+
+__all__ = [
+    "ACTION_OPEN_DIRECT",
+    "LANGS",
+    "MAX_MESSAGE_CHARS",
+    "ROLES",
+    "Channel",
+    "Choice",
+    "Contact",
+    "ContactMethod",
+    "CrisisNotice",
+    "Engine",
+    "KnowledgeBase",
+    "KnowledgeBaseError",
+    "Lang",
+    "Message",
+    "Reply",
+    "ReplyKind",
+    "Source",
+    "configure_logging",
+    "conversation_key",
+    "default_data_dir",
+    "default_knowledge_dir",
+    "load_knowledge_base",
+]

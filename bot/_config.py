@@ -1,0 +1,29 @@
+"""Settings shared by the engine and the CLI, read from the environment without side effects."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+_REPO_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+def default_knowledge_dir(env: Mapping[str, str] | None = None) -> Path:
+    """`WEGWIJZER_KNOWLEDGE_DIR`, or the knowledge base bundled with the code."""
+    env = os.environ if env is None else env
+    value = env.get("WEGWIJZER_KNOWLEDGE_DIR", "").strip()
+    return Path(value) if value else _REPO_KNOWLEDGE
+
+
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """`WEGWIJZER_DATA_DIR`: the only place the bot writes (platform keys, sync tokens)."""
+    env = os.environ if env is None else env
+    value = env.get("WEGWIJZER_DATA_DIR", "").strip()
+    return Path(value) if value else Path.cwd() / "data"
+
+
+def log_level(env: Mapping[str, str] | None = None) -> str:
+    """`WEGWIJZER_LOG_LEVEL` (default INFO)."""
+    env = os.environ if env is None else env
+    return env.get("WEGWIJZER_LOG_LEVEL", "INFO").strip().upper() or "INFO"

@@ -1,0 +1,438 @@
+"""The engine: one message in, one structured reply out.
+
+`Engine.handle` is where every message enters, from every adapter. The order is fixed
+and deliberate: clean the input, crisis check (always first), a picked choice or a typed
+number, a command, the group-room rule, and only then matching. Nothing the person
+wrote is stored, logged or echoed: the conversation state keeps only language,
+organisation, the numbered choices just offered and the last entry shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import ClassVar
+
+from bot._crisis import CrisisDetector
+from bot._kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from bot._match import Match, Matcher
+from bot._routing import Router
+from bot._state import ConversationStore, State
+from bot._text import clean_input, fold, guess_language, has_words
+from bot._types import Channel, Choice, CrisisNotice, Lang, Message, Reply, ReplyKind
+
+log = logging.getLogger("wegwijzer.engine")
+
+#: Longest message read, in characters; longer ones are cut here and the person is told.
+MAX_MESSAGE_CHARS = 4000
+#: Choice action for "continue in a private chat"; adapters handle it themselves.
+ACTION_OPEN_DIRECT = "open-direct"
+
+#: Score at or above which the best entry is answered directly.
+ANSWER_AT = 0.50
+#: Below ANSWER_AT but at least this: "did you mean" with the best three.
+CLARIFY_AT = 0.30
+#: When the runner-up is this close to the best, ask instead of guessing.
+MARGIN = 0.04
+
+
+class Engine:
+    """Answers messages from a knowledge base, with per-conversation state in memory."""
+
+    def __init__(self, kb: KnowledgeBase, *, store: ConversationStore | None = None) -> None:
+        self.store = store or ConversationStore()
+        self._use(kb)
+
+    def _use(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.matcher = Matcher(kb)
+        self.crisis = CrisisDetector(kb.crisis, kb.crisis_exclusions)
+        self.router = Router(kb)
+        self.entries = kb.by_id
+        commands: dict[str, str] = {}
+        for name, phrases in kb.commands.items():
+            for phrase in phrases:
+                commands.setdefault(fold(phrase), name)
+        self.commands = commands
+        self.org_prefixes = sorted(
+            (fold(p) for p in kb.commands.get("org", ()) if fold(p)), key=len, reverse=True
+        )
+
+    # ------------------------------------------------------------------ public API
+
+    def reload(self, root: Path | None = None) -> KnowledgeBaseError | None:
+        """Load the knowledge base again; on any error keep the current one.
+
+        Returns:
+            None when the new knowledge base is in use, else the error (file and line).
+        """
+        try:
+            kb = load_knowledge_base(root or self.kb.root)
+        except KnowledgeBaseError as exc:
+            return exc
+        self._use(kb)
+        return None
+
+    async def handle(self, msg: Message) -> Reply:
+        """Answer one message of a conversation (the one entry point for adapters)."""
+        return self.respond(msg)
+
+    def respond(self, msg: Message, state: State | None = None) -> Reply:
+        """The synchronous core of `handle`; `state` overrides the stored state (for `ask`)."""
+        if state is None:
+            state = self.store.get(msg.conversation)
+        reply = self._respond(msg, state)
+        state.choices = {c.number: c.action for c in reply.choices}
+        if reply.kind is ReplyKind.FORGOTTEN:
+            self.store.forget(msg.conversation)
+        return reply
+
+    def ask(self, text: str, lang: Lang | None = None) -> Reply:
+        """Answer one question with no history: the same path as a chat message."""
+        state = State(lang=lang, lang_chosen=lang is not None)
+        return self.respond(Message(conversation="ask", text=text), state)
+
+    def welcome(self, lang: Lang = "nl") -> Reply:
+        """The greeting for a new chat, with the privacy line."""
+        return self._reply(
+            ReplyKind.INFO, lang, self.kb.text("welcome", lang), choices=self._start_choices(lang)
+        )
+
+    def forget(self, conversation: str) -> None:
+        """Drop all state of a conversation at once."""
+        self.store.forget(conversation)
+
+    # ------------------------------------------------------------------ the steps
+
+    def _respond(self, msg: Message, state: State) -> Reply:
+        raw = msg.text or ""
+        truncated = len(raw) > MAX_MESSAGE_CHARS
+        text = clean_input(raw[:MAX_MESSAGE_CHARS])
+        folded = fold(text)
+        guess, certainty = guess_language(folded)
+        if not state.lang_chosen and guess is not None and (certainty >= 0.3 or state.lang is None):
+            state.lang = guess
+        lang: Lang = state.lang or msg.lang_hint or "nl"
+        reply = self._route(msg, state, text, folded, lang, guess)
+        if truncated:
+            notice = self.kb.text("truncated", reply.lang, limit=MAX_MESSAGE_CHARS)
+            reply = replace(reply, text=f"{notice}\n\n{reply.text}" if reply.text else notice)
+        return reply
+
+    def _route(
+        self, msg: Message, state: State, text: str, folded: str, lang: Lang, guess: Lang | None
+    ) -> Reply:
+        if msg.action:
+            return self._action(msg.action, state, lang, msg.channel)
+        if not has_words(text):
+            return self._reply(
+                ReplyKind.INVALID,
+                lang,
+                self.kb.text("invalid", lang),
+                choices=self._start_choices(lang),
+            )
+        if self.crisis.is_crisis(text):
+            return self._crisis(lang, state)
+        if folded.isdigit() and len(folded) <= 3:
+            action = state.choices.get(int(folded))
+            if action is None:
+                return self._reply(
+                    ReplyKind.INFO,
+                    lang,
+                    self.kb.text("expired_choice", lang),
+                    choices=self._start_choices(lang),
+                )
+            return self._action(action, state, lang, msg.channel)
+        command = self.commands.get(folded)
+        if command is not None:
+            return self._action(_COMMAND_ACTIONS.get(command, command), state, lang, msg.channel)
+        for prefix in self.org_prefixes:
+            if folded == prefix or folded.startswith(prefix + " "):
+                org = self.router.find_organisation(folded[len(prefix) :].strip())
+                return self._action(f"org:{org.id}" if org else "org", state, lang, msg.channel)
+        if msg.channel is Channel.GROUP:
+            return self._group(lang)
+        return self._answer_question(text, state, lang, guess)
+
+    def _action(self, action: str, state: State, lang: Lang, channel: Channel) -> Reply:
+        name, _, arg = action.partition(":")
+        handler = self._actions.get(name)
+        if handler is None:
+            return self._reply(
+                ReplyKind.INFO,
+                lang,
+                self.kb.text("expired_choice", lang),
+                choices=self._start_choices(lang),
+            )
+        if channel is Channel.GROUP and name in _PERSONAL_ACTIONS:
+            return self._group(lang)
+        return handler(self, arg, state, lang)
+
+    # ------------------------------------------------------------------ matching
+
+    def _answer_question(self, text: str, state: State, lang: Lang, guess: Lang | None) -> Reply:
+        matches = self.matcher.match(text, limit=5)
+        if guess is None and not state.lang_chosen and matches:
+            # No language signal in the words themselves: the index that matched decides.
+            lang = matches[0].lang
+            state.lang = state.lang or lang
+        best = matches[0] if matches else None
+        if best is None or best.score < CLARIFY_AT:
+            log.debug("no confident match")
+            return self._unknown(lang)
+        external = self.router.wants_external(text)
+        runner_up = matches[1].score if len(matches) > 1 else 0.0
+        close = [m for m in matches[1:3] if best.score - m.score < MARGIN]
+        if best.score >= ANSWER_AT and not _ambiguous(best, close):
+            return self._entry_reply(best.entry, state, lang, best.score, external)
+        return self._clarify(matches[:3], state, lang, best.score, external, runner_up)
+
+    def _entry_reply(
+        self, entry: Entry, state: State, lang: Lang, confidence: float, external: bool = False
+    ) -> Reply:
+        state.last_entry = entry.id
+        t = entry.text(lang)
+        routes = entry.routes
+        if external:
+            routes = ("external_vp", *[r for r in routes if r != "external_vp"])
+        related = [self.entries[r] for r in entry.related if r in self.entries][:4]
+        choices = tuple(
+            Choice(i + 1, e.text(lang).title, f"entry:{e.id}") for i, e in enumerate(related)
+        )
+        return self._reply(
+            ReplyKind.ANSWER,
+            lang,
+            t.answer,
+            title=t.title,
+            entry=entry.id,
+            confidence=confidence,
+            sources=entry.sources,
+            reviewed=entry.reviewed,
+            routes=routes,
+            with_contacts=state,
+            choices=choices,
+            choices_prompt=self.kb.text("related_prompt", lang) if choices else "",
+            footer=self.kb.text("disclaimer", lang),
+        )
+
+    def _clarify(
+        self,
+        matches: list[Match],
+        state: State,
+        lang: Lang,
+        confidence: float,
+        external: bool,
+        runner_up: float,
+    ) -> Reply:
+        choices = tuple(
+            Choice(i + 1, m.entry.text(lang).title, f"entry:{m.entry.id}")
+            for i, m in enumerate(matches)
+        )
+        routes = matches[0].entry.routes
+        if external:
+            routes = ("external_vp", *[r for r in routes if r != "external_vp"])
+        return self._reply(
+            ReplyKind.CLARIFY,
+            lang,
+            self.kb.text("clarify", lang),
+            confidence=confidence,
+            routes=routes,
+            with_contacts=state,
+            choices=choices,
+            footer=self.kb.text("disclaimer", lang),
+        )
+
+    def _unknown(self, lang: Lang) -> Reply:
+        return self._reply(
+            ReplyKind.UNKNOWN,
+            lang,
+            self.kb.text("unknown", lang),
+            choices=self._start_choices(lang),
+        )
+
+    def _crisis(self, lang: Lang, state: State) -> Reply:
+        emergency = self.router.contacts(("emergency",), lang, None)
+        notice = CrisisNotice(text=self.kb.text("crisis", lang), contacts=emergency)
+        return self._reply(
+            ReplyKind.CRISIS,
+            lang,
+            self.kb.text("crisis_talk", lang),
+            crisis=notice,
+            routes=("emergency", "bmw", "vpoo"),
+            contacts=self.router.contacts(("bmw", "vpoo"), lang, state.organisation),
+            contacts_intro=self.kb.text("label_contacts", lang),
+            choices=(Choice(1, self.kb.text("choice_talk", lang), "talk"),),
+        )
+
+    def _group(self, lang: Lang) -> Reply:
+        return self._reply(
+            ReplyKind.GROUP,
+            lang,
+            self.kb.text("group", lang),
+            choices=(Choice(1, self.kb.text("group_open_direct", lang), ACTION_OPEN_DIRECT),),
+        )
+
+    # ------------------------------------------------------------------ actions
+
+    def _do_entry(self, arg: str, state: State, lang: Lang) -> Reply:
+        entry = self.entries.get(arg)
+        if entry is None:
+            return self._do_menu("", state, lang)
+        return self._entry_reply(entry, state, lang, 1.0)
+
+    def _do_menu(self, arg: str, state: State, lang: Lang) -> Reply:
+        choices = tuple(
+            Choice(i + 1, t.titles[lang], f"theme:{t.id}") for i, t in enumerate(self.kb.themes)
+        )
+        return self._reply(ReplyKind.MENU, lang, self.kb.text("menu", lang), choices=choices)
+
+    def _do_theme(self, arg: str, state: State, lang: Lang) -> Reply:
+        theme = next((t for t in self.kb.themes if t.id == arg), None)
+        if theme is None:
+            return self._do_menu("", state, lang)
+        entries = [e for e in self.kb.entries if e.theme == theme.id]
+        choices = tuple(
+            Choice(i + 1, e.text(lang).title, f"entry:{e.id}") for i, e in enumerate(entries)
+        )
+        text = self.kb.text("theme", lang, theme=theme.titles[lang])
+        return self._reply(ReplyKind.MENU, lang, text, choices=choices)
+
+    def _do_help(self, arg: str, state: State, lang: Lang) -> Reply:
+        return self._reply(
+            ReplyKind.INFO, lang, self.kb.text("help", lang), choices=self._start_choices(lang)
+        )
+
+    def _do_privacy(self, arg: str, state: State, lang: Lang) -> Reply:
+        return self._reply(ReplyKind.INFO, lang, self.kb.text("privacy", lang))
+
+    def _do_forget(self, arg: str, state: State, lang: Lang) -> Reply:
+        return self._reply(ReplyKind.FORGOTTEN, lang, self.kb.text("forgotten", lang))
+
+    def _do_lang(self, arg: str, state: State, lang: Lang) -> Reply:
+        new: Lang = "en" if arg == "en" else "nl"
+        state.lang, state.lang_chosen = new, True
+        return self._reply(
+            ReplyKind.INFO, new, self.kb.text("lang_set", new), choices=self._start_choices(new)
+        )
+
+    def _do_talk(self, arg: str, state: State, lang: Lang) -> Reply:
+        option = next((o for o in self.kb.triage if o.id == arg), None)
+        if option is None:
+            choices = tuple(
+                Choice(i + 1, o.labels[lang], f"talk:{o.id}") for i, o in enumerate(self.kb.triage)
+            )
+            return self._reply(
+                ReplyKind.INFO, lang, self.kb.text("talk_intro", lang), choices=choices
+            )
+        if "emergency" in option.roles:
+            return self._crisis(lang, state)
+        org = self.router.organisation(state.organisation)
+        org_choices: tuple[Choice, ...] = ()
+        if org is None and self.kb.organisations:
+            text = self.kb.text("talk_no_org", lang)
+            org_choices = self._org_choices(lang)
+        else:
+            text = self.kb.text("talk_result", lang)
+        return self._reply(
+            ReplyKind.INFO,
+            lang,
+            text,
+            routes=option.roles,
+            with_contacts=state,
+            choices=org_choices,
+        )
+
+    def _do_org(self, arg: str, state: State, lang: Lang) -> Reply:
+        org = self.router.organisation(arg)
+        if org is None:
+            key = "org_unknown" if arg else "org_menu"
+            return self._reply(
+                ReplyKind.INFO, lang, self.kb.text(key, lang), choices=self._org_choices(lang)
+            )
+        state.organisation = org.id
+        text = self.kb.text("org_set", lang, organisation=org.names[lang])
+        last = self.entries.get(state.last_entry or "")
+        routes = last.routes if last else ("vpoo", "vpi", "p_raadgever")
+        return self._reply(
+            ReplyKind.INFO,
+            lang,
+            text,
+            routes=routes,
+            with_contacts=state,
+            choices=self._start_choices(lang),
+        )
+
+    def _do_open_direct(self, arg: str, state: State, lang: Lang) -> Reply:
+        return self._reply(ReplyKind.INFO, lang, self.kb.text("group", lang))
+
+    _actions: ClassVar[dict[str, Callable[[Engine, str, State, Lang], Reply]]] = {
+        "entry": _do_entry,
+        "menu": _do_menu,
+        "theme": _do_theme,
+        "help": _do_help,
+        "privacy": _do_privacy,
+        "forget": _do_forget,
+        "lang": _do_lang,
+        "talk": _do_talk,
+        "org": _do_org,
+        ACTION_OPEN_DIRECT: _do_open_direct,
+    }
+
+    # ------------------------------------------------------------------ building replies
+
+    def _start_choices(self, lang: Lang) -> tuple[Choice, ...]:
+        return (
+            Choice(1, self.kb.text("choice_menu", lang), "menu"),
+            Choice(2, self.kb.text("choice_talk", lang), "talk"),
+            Choice(3, self.kb.text("choice_org", lang), "org"),
+            Choice(4, self.kb.text("choice_privacy", lang), "privacy"),
+        )
+
+    def _org_choices(self, lang: Lang) -> tuple[Choice, ...]:
+        return tuple(
+            Choice(i + 1, o.names[lang], f"org:{o.id}") for i, o in enumerate(self.kb.organisations)
+        )
+
+    def _reply(
+        self,
+        kind: ReplyKind,
+        lang: Lang,
+        text: str,
+        *,
+        with_contacts: State | None = None,
+        **fields: object,
+    ) -> Reply:
+        labels = {
+            "sources": self.kb.text("label_sources", lang),
+            "reviewed": self.kb.text("label_reviewed", lang),
+            "contacts": self.kb.text("label_contacts", lang),
+        }
+        reply = Reply(kind=kind, lang=lang, text=text, labels=labels, **fields)  # type: ignore[arg-type]
+        if with_contacts is not None and reply.routes:
+            org = with_contacts.organisation
+            intro = "contacts_intro" if org else "contacts_intro_no_org"
+            reply = replace(
+                reply,
+                contacts=self.router.contacts(reply.routes, lang, org),
+                contacts_intro=self.kb.text(intro, lang),
+            )
+        return reply
+
+
+_COMMAND_ACTIONS = {"lang_nl": "lang:nl", "lang_en": "lang:en"}
+#: Actions that would discuss a personal matter; in a group room they get the DM offer.
+_PERSONAL_ACTIONS = frozenset({"entry", "talk", "org", "theme"})
+
+
+def _ambiguous(best: Match, close: list[Match]) -> bool:
+    """Two entries score alike and neither points to the other: better to ask."""
+    return any(
+        m.entry.id not in best.entry.related and best.entry.id not in m.entry.related for m in close
+    )
+
+
+def load_engine(root: Path) -> Engine:
+    """Load a knowledge folder and build an engine on it."""
+    return Engine(load_knowledge_base(root))

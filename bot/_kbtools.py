@@ -1,0 +1,198 @@
+"""The coordinators' tools behind `wegwijzer kb validate | test | stats`."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot._engine import Engine
+from bot._kb import KnowledgeBase, Problem
+from bot._types import LANGS, ReplyKind
+from bot._yaml import YamlProblem, load_yaml_file
+
+#: The B1 aim for employee answers: average sentence length in words, at most.
+B1_MAX_MEAN_SENTENCE_WORDS = 15.0
+
+
+def lint(kb: KnowledgeBase) -> list[Problem]:
+    """Checks beyond loading that need the whole knowledge base: warnings only."""
+    problems: list[Problem] = []
+    used_roles = {r for e in kb.entries for r in e.routes}
+    for e in kb.entries:
+        for lang in LANGS:
+            t = e.texts.get(lang)
+            if t is None:
+                continue
+            if "employee" in e.audience and t.answer:
+                mean = mean_sentence_words(t.answer)
+                if mean > B1_MAX_MEAN_SENTENCE_WORDS + 5:
+                    problems.append(
+                        Problem(
+                            e.path,
+                            e.line,
+                            f"entry '{e.id}' ({lang}): sentences average "
+                            f"{mean:.0f} words; aim for at most {B1_MAX_MEAN_SENTENCE_WORDS:.0f}",
+                            "warning",
+                        )
+                    )
+    for role in kb.roles:
+        if role not in used_roles and role != "emergency":
+            problems.append(
+                Problem("knowledge/roles.yaml", 0, f"no entry routes to '{role}'", "warning")
+            )
+    return problems
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if _WORD.search(s)]
+
+
+def mean_sentence_words(text: str) -> float:
+    parts = sentences(text)
+    if not parts:
+        return 0.0
+    return sum(len(_WORD.findall(s)) for s in parts) / len(parts)
+
+
+def stats(kb: KnowledgeBase, today: _dt.date | None = None) -> dict[str, Any]:
+    """Figures for `kb stats --json`."""
+    today = today or _dt.date.today()
+    complete = {
+        lang: sum(
+            1
+            for e in kb.entries
+            if (t := e.texts.get(lang)) and t.title and t.answer and len(t.questions) >= 5
+        )
+        for lang in LANGS
+    }
+    audience: Counter[str] = Counter(a for e in kb.entries for a in e.audience)
+    routes: Counter[str] = Counter(r for e in kb.entries for r in e.routes)
+    themes: Counter[str] = Counter(e.theme for e in kb.entries)
+    readability: dict[str, Any] = {"aim_mean_sentence_words_at_most": B1_MAX_MEAN_SENTENCE_WORDS}
+    for lang in LANGS:
+        means = [
+            mean_sentence_words(t.answer)
+            for e in kb.entries
+            if "employee" in e.audience and (t := e.texts.get(lang)) is not None
+        ]
+        words = [
+            len(_WORD.findall(t.answer))
+            for e in kb.entries
+            if "employee" in e.audience and (t := e.texts.get(lang)) is not None
+        ]
+        readability[lang] = {
+            "employee_answers": len(means),
+            "mean_sentence_words": round(sum(means) / len(means), 1) if means else 0.0,
+            "max_mean_sentence_words": round(max(means), 1) if means else 0.0,
+            "meeting_aim": sum(m <= B1_MAX_MEAN_SENTENCE_WORDS for m in means),
+            "mean_answer_words": round(sum(words) / len(words)) if words else 0,
+        }
+    return {
+        "entries": len(kb.entries),
+        "by_language": complete,
+        "with_sources": sum(1 for e in kb.entries if e.sources),
+        "reviewed_within_year": sum(1 for e in kb.entries if (today - e.reviewed).days <= 365),
+        "by_audience": dict(sorted(audience.items())),
+        "by_route": dict(sorted(routes.items())),
+        "by_theme": dict(sorted(themes.items())),
+        "questions": sum(len(t.questions) for e in kb.entries for t in e.texts.values()),
+        "organisations": len(kb.organisations),
+        "national_contacts": len(kb.national),
+        "crisis_phrases": sum(len(v) for v in kb.crisis.values()),
+        "synonym_groups": len(kb.synonyms),
+        "readability": readability,
+    }
+
+
+@dataclass
+class SelfTest:
+    """How well each entry is found from its own phrasings."""
+
+    total: int = 0
+    found: int = 0
+    misses: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+def self_test(engine: Engine) -> SelfTest:
+    result = SelfTest()
+    for e in engine.kb.entries:
+        for lang, t in e.texts.items():
+            for q in t.questions:
+                result.total += 1
+                reply = engine.ask(q)
+                if reply.kind is ReplyKind.ANSWER and reply.entry == e.id:
+                    result.found += 1
+                    continue
+                got = reply.entry if reply.kind is ReplyKind.ANSWER else None
+                result.misses.append((e.id, lang, reply.kind.value, got))
+                if got is not None:
+                    result.confusions[(e.id, got)] += 1
+    return result
+
+
+@dataclass
+class QuestionScore:
+    groups: dict[str, list[bool]]
+    failures: list[str]
+    never_hit: list[str]
+
+
+def judge(item: dict[str, Any], reply_routes: set[str], matched: bool, text: str) -> bool:
+    """The evaluation rule of the shared score script, so `kb test FILE` agrees with it."""
+    reply = text.lower()
+    if item.get("oos"):
+        return not matched and "emergency" not in reply_routes
+    if item.get("crisis"):
+        return "emergency" in reply_routes and any(n in reply for n in ("112", "113"))
+    want = set(item.get("route") or [])
+    if want and not reply_routes & want:
+        return False
+    words = [str(w).lower() for w in item.get("expect_any") or []]
+    return not words or any(w in reply for w in words)
+
+
+def score_questions(engine: Engine, path: Path) -> QuestionScore:
+    """Score a question file in the shared dev-set format.
+
+    Raises:
+        YamlProblem: The file cannot be read.
+    """
+    items = load_yaml_file(path)
+    if not isinstance(items, list):
+        raise YamlProblem(path, 1, "a question file is a list of {q: ..., route: [...]} items")
+    groups: dict[str, list[bool]] = {"in_scope": [], "out_of_scope": [], "crisis": []}
+    failures: list[str] = []
+    hit: set[str] = set()
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("q"), str):
+            continue
+        reply = engine.ask(item["q"])
+        if reply.entry:
+            hit.add(reply.entry)
+        ok = judge(item, set(reply.routes), reply.kind is ReplyKind.ANSWER, reply.plain_text())
+        group = (
+            "out_of_scope" if item.get("oos") else "crisis" if item.get("crisis") else "in_scope"
+        )
+        groups[group].append(ok)
+        if not ok:
+            # The question file is the coordinator's own test data, not a user message.
+            failures.append(f"[{group}] {item['q']!r}: got {reply.kind.value} {reply.entry or ''}")
+    never = [e.id for e in engine.kb.entries if e.id not in hit]
+    return QuestionScore(groups, failures, never)
+
+
+def format_problems(problems: Iterable[Problem]) -> list[str]:
+    return [str(p) for p in sorted(problems, key=lambda p: (p.severity, p.path, p.line))]
+
+
+Printer = Callable[[str], None]

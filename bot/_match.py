@@ -1,0 +1,261 @@
+"""Finding the entry a question is about.
+
+A question is folded, synonyms are mapped to one word, stop words dropped and the rest
+stemmed (Dutch and English Snowball). Words the knowledge base does not know are
+rescued in three steps: a Dutch past participle without "ge-", a compound split into two
+known words ("pestgedrag" -> "pest" + "gedrag"), and a typo within one or two edits
+(rapidfuzz). Each entry is then scored on two things:
+
+- coverage: how much of the question's weight (IDF) the entry's words explain. Unknown
+  words keep their weight, which is what keeps "waar kan ik parkeren" from an answer;
+- similarity to the closest phrasing (weighted Dice over terms, plus rapidfuzz's
+  token-set ratio on the words), which separates entries that share vocabulary.
+
+An inverted index limits the scoring to entries that share a word with the question, so
+the cost grows with the answerable part of the knowledge base, not its size.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from bot._kb import Entry, KnowledgeBase
+from bot._text import STOPWORDS, fold, stem
+from bot._types import LANGS, Lang
+
+_ALL_STOP = STOPWORDS["nl"] | STOPWORDS["en"]
+#: Weight of words found only in an entry's answer text (not its title, questions or keywords).
+_ANSWER_WEIGHT = 0.35
+_KEYWORD_WEIGHT = 1.0
+#: How many candidates (by coverage) get the costlier phrasing comparison.
+_SHORTLIST = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One candidate entry with its score (0..1) and the language that matched it."""
+
+    entry: Entry
+    score: float
+    lang: Lang
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrasing:
+    entry: int
+    terms: frozenset[str]
+    weight: float
+    words: str
+
+
+class _LangIndex:
+    """Everything needed to score questions in one language."""
+
+    def __init__(self, lang: Lang, entries: Sequence[Entry], analyser: Analyser) -> None:
+        self.lang = lang
+        self.analyser = analyser
+        strong: list[dict[str, float]] = []
+        phrasings: list[_Phrasing] = []
+        surface: dict[str, str] = {}
+        for i, entry in enumerate(entries):
+            t = entry.text(lang)
+            terms: dict[str, float] = {}
+            texts = [t.title, *t.questions]
+            for text in texts:
+                words = analyser.words(text, lang)
+                for w in words:
+                    surface.setdefault(w, stem(w, lang))
+                ts = frozenset(stem(w, lang) for w in words)
+                for term in ts:
+                    terms[term] = 1.0
+                if ts:
+                    phrasings.append(_Phrasing(i, ts, 0.0, " ".join(words)))
+            for kw in t.keywords:
+                for w in analyser.words(kw, lang):
+                    surface.setdefault(w, stem(w, lang))
+                    terms[stem(w, lang)] = _KEYWORD_WEIGHT
+            for w in analyser.words(t.answer, lang):
+                surface.setdefault(w, stem(w, lang))
+                terms.setdefault(stem(w, lang), _ANSWER_WEIGHT)
+            strong.append(terms)
+        df: dict[str, int] = defaultdict(int)
+        for terms in strong:
+            for term in terms:
+                df[term] += 1
+        n = max(len(entries), 1)
+        self.idf = {term: math.log(1.0 + n / count) for term, count in df.items()}
+        self.unknown_idf = math.log(1.0 + n) + 0.5
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, terms in enumerate(strong):
+            for term, weight in terms.items():
+                self.postings[term].append((i, weight))
+        self.phrasings_of: dict[int, list[_Phrasing]] = defaultdict(list)
+        for p in phrasings:
+            weight = sum(self.idf.get(term, 0.0) for term in p.terms)
+            self.phrasings_of[p.entry].append(_Phrasing(p.entry, p.terms, weight, p.words))
+        self.surface = surface
+        self.surface_words = list(surface)
+        self.vocab = set(self.idf)
+        self.compound_heads = {w for w in surface if len(w) >= 3}
+
+    def resolve(self, word: str) -> tuple[str, float] | None:
+        """Map one folded word to an indexed term and a confidence factor, or None."""
+        term = stem(word, self.lang)
+        if term in self.vocab:
+            return term, 1.0
+        if self.lang == "nl" and word.startswith("ge") and len(word) > 5:
+            term = stem(word[2:], self.lang)
+            if term in self.vocab:
+                return term, 0.9
+        if len(word) >= 4:
+            max_edits = 1 if len(word) < 8 else 2
+            hit = process.extractOne(
+                word, self.surface_words, scorer=Levenshtein.distance, score_cutoff=max_edits
+            )
+            if hit is not None:
+                return self.surface[hit[0]], 0.85
+        return None
+
+    def split_compound(self, word: str) -> list[str]:
+        """Split an unknown Dutch-style compound into two known terms, if it is one."""
+        if len(word) < 7:
+            return []
+        for cut in range(len(word) - 3, 2, -1):
+            left, right = word[:cut], word[cut:]
+            rterm = stem(right, self.lang)
+            if rterm not in self.vocab:
+                continue
+            for head in (
+                left,
+                left[:-1] if left.endswith("s") else "",
+                left[:-2] if left.endswith("en") else "",
+            ):
+                if len(head) >= 3:
+                    lterm = stem(head, self.lang)
+                    if lterm in self.vocab:
+                        return [lterm, rterm]
+        return []
+
+    def query_terms(self, words: Iterable[str]) -> list[tuple[str, float, bool]]:
+        """(term, weight, known) for each question word."""
+        out: list[tuple[str, float, bool]] = []
+        for word in words:
+            hit = self.resolve(word)
+            if hit is not None:
+                term, factor = hit
+                out.append((term, self.idf[term] * factor, True))
+                continue
+            parts = self.split_compound(word)
+            if parts:
+                for term in parts:
+                    out.append((term, self.idf[term] * 0.9 / len(parts) * 1.5, True))
+                continue
+            out.append((word, self.unknown_idf, False))
+        return out
+
+
+class Analyser:
+    """Folding, synonyms and stop words: the same for the index and for questions."""
+
+    def __init__(self, synonyms: Iterable[Sequence[str]]) -> None:
+        single: dict[str, str] = {}
+        multi: dict[str, str] = {}
+        for group in synonyms:
+            head = "_".join(fold(group[0]).split())
+            for word in group:
+                folded = fold(word)
+                if not folded:
+                    continue
+                if " " in folded:
+                    multi.setdefault(folded, head)
+                else:
+                    single.setdefault(folded, head)
+        self.single = single
+        self.multi_re = (
+            re.compile(
+                r"\b("
+                + "|".join(re.escape(p) for p in sorted(multi, key=len, reverse=True))
+                + r")\b"
+            )
+            if multi
+            else None
+        )
+        self.multi = multi
+
+    def words(self, text: str, lang: Lang) -> list[str]:
+        """Folded content words of `text`, synonyms mapped to their head word."""
+        folded = fold(text)
+        if self.multi_re is not None:
+            folded = self.multi_re.sub(lambda m: self.multi[m.group(1)], folded)
+        out: list[str] = []
+        for word in folded.split():
+            word = self.single.get(word, word)
+            if word not in _ALL_STOP and not (len(word) == 1 and not word.isdigit()):
+                out.append(word)
+        return out
+
+
+class Matcher:
+    """Scores every entry of a knowledge base against a question."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.entries = kb.entries
+        self.analyser = Analyser(kb.synonyms)
+        self.indexes = {lang: _LangIndex(lang, kb.entries, self.analyser) for lang in LANGS}
+
+    def match(self, text: str, *, limit: int = 5) -> list[Match]:
+        """The best entries for `text`, best first, across both languages."""
+        best: dict[int, Match] = {}
+        for lang, index in self.indexes.items():
+            for i, score in self._score(index, text):
+                if i not in best or score > best[i].score:
+                    best[i] = Match(self.entries[i], score, lang)
+        return sorted(best.values(), key=lambda m: m.score, reverse=True)[:limit]
+
+    def _score(self, index: _LangIndex, text: str) -> list[tuple[int, float]]:
+        words = self.analyser.words(text, index.lang)
+        if not words:
+            return []
+        terms = index.query_terms(words)
+        # The same word twice should not count twice.
+        seen: dict[str, tuple[float, bool]] = {}
+        for term, weight, known in terms:
+            if term not in seen or weight > seen[term][0]:
+                seen[term] = (weight, known)
+        total = sum(w for w, _ in seen.values())
+        if total <= 0:
+            return []
+        coverage: dict[int, float] = defaultdict(float)
+        for term, (weight, known) in seen.items():
+            if known:
+                for i, w in index.postings.get(term, ()):
+                    coverage[i] += weight * w
+        if not coverage:
+            return []
+        shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:_SHORTLIST]
+        qterms = {t for t, (_, known) in seen.items() if known}
+        qweight = sum(w for w, _ in seen.values())
+        qwords = " ".join(words)
+        scored: list[tuple[int, float]] = []
+        for i in shortlist:
+            cov = coverage[i] / total
+            sim = 0.0
+            surface = 0.0
+            for p in index.phrasings_of.get(i, ()):
+                shared = sum(index.idf[t] for t in qterms & p.terms)
+                if shared <= 0:
+                    continue
+                dice = 2.0 * shared / (qweight + p.weight)
+                if dice > sim:
+                    sim = dice
+                    surface = fuzz.token_set_ratio(qwords, p.words) / 100.0
+            score = 0.55 * cov + 0.35 * sim + 0.10 * surface * min(1.0, cov * 1.5)
+            scored.append((i, min(score, 1.0)))
+        return scored

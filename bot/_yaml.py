@@ -1,0 +1,195 @@
+"""A strict, safe YAML reader for files that coordinators edit by hand.
+
+PyYAML's safe loader still accepts anchors and aliases (alias bombs), silently keeps the
+last of two duplicate keys, and follows YAML 1.1, where `nee`-like words (`no`, `off`,
+`yes`) become booleans and `12:30` becomes 750. Here those are refused or kept as text,
+and every mapping and list remembers the line it came from so errors can name it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent, NodeEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+#: Largest knowledge file read; a bigger one is refused before parsing.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+class YamlProblem(Exception):
+    """A file could not be read; `line` is 1-based (0 when unknown)."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+class LineDict(dict[str, Any]):
+    """A mapping that remembers its own line and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    """A list that remembers its own line and the line of each item."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_at(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+def line_of(value: object, default: int = 0) -> int:
+    """The 1-based line a mapping or list started on, or `default`."""
+    return int(getattr(value, "line", default))
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe loader without aliases, anchors, custom tags, duplicate keys or 1.1 traps."""
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, AliasEvent):
+            raise yaml.MarkedYAMLError(
+                problem="aliases (*name) are not allowed; write the value out in full",
+                problem_mark=event.start_mark,  # type: ignore[arg-type]
+            )
+        if isinstance(event, NodeEvent) and event.anchor is not None:
+            raise yaml.MarkedYAMLError(
+                problem="anchors (&name) are not allowed; write the value out in full",
+                problem_mark=event.start_mark,  # type: ignore[arg-type]
+            )
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!"):
+            raise yaml.MarkedYAMLError(
+                problem=f"tags such as {tag!r} are not allowed; remove it",
+                problem_mark=event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise yaml.MarkedYAMLError(
+                    problem="a key must be a plain word", problem_mark=key_node.start_mark
+                )
+            key = str(key_node.value)
+            if key == "<<":
+                raise yaml.MarkedYAMLError(
+                    problem="merge keys (<<) are not allowed", problem_mark=key_node.start_mark
+                )
+            if key in result:
+                first = result.key_lines[key]
+                raise yaml.MarkedYAMLError(
+                    problem=f"the key {key!r} appears twice in this block (first on line {first})",
+                    problem_mark=key_node.start_mark,
+                )
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(self, node: SequenceNode, deep: bool = False) -> LineList:
+        result = LineList(self.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+# Resolvers: start from none, then allow only what a coordinator means literally.
+_StrictLoader.yaml_implicit_resolvers = {}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|)$"), ["~", "n", ""]
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:timestamp",
+    re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+    list("0123456789"),
+)
+
+
+def _construct_date(loader: _StrictLoader, node: Node) -> _dt.date:
+    value = str(node.value)
+    try:
+        return _dt.date.fromisoformat(value)
+    except ValueError:
+        raise yaml.MarkedYAMLError(
+            problem=f"{value!r} is not a real date (write YYYY-MM-DD)",
+            problem_mark=node.start_mark,
+        ) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
+_StrictLoader.add_constructor(
+    "tag:yaml.org,2002:map",
+    _StrictLoader.construct_mapping,
+)
+_StrictLoader.add_constructor(
+    "tag:yaml.org,2002:seq",
+    _StrictLoader.construct_sequence,
+)
+
+
+def load_yaml_text(text: str, path: Path) -> Any:
+    """Parse YAML text strictly.
+
+    Raises:
+        YamlProblem: With the file, line and a plain explanation.
+    """
+    if "\t" in text:
+        lineno = text[: text.index("\t")].count("\n") + 1
+        raise YamlProblem(path, lineno, "a tab character; indent with spaces only")
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        problem = exc.problem or "this is not valid YAML"
+        if exc.context and "while" not in exc.context:
+            problem = f"{exc.context}: {problem}"
+        raise YamlProblem(path, line, problem) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(path, 0, f"this is not valid YAML ({type(exc).__name__})") from None
+
+
+def load_yaml_file(path: Path) -> Any:
+    """Read and parse one YAML file strictly, refusing files that are too large.
+
+    Raises:
+        YamlProblem: With the file, line and a plain explanation.
+    """
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise YamlProblem(
+                path, 0, f"the file is {size} bytes; the limit is {MAX_FILE_BYTES}: split it"
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise YamlProblem(path, 0, f"cannot read the file ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        lineno = raw[: exc.start].count(b"\n") + 1
+        raise YamlProblem(path, lineno, "not UTF-8 text; save the file as UTF-8") from None
+    return load_yaml_text(text.removeprefix("\ufeff"), path)

@@ -1,0 +1,286 @@
+"""The `wegwijzer` command: run, chat, ask, kb validate|test|stats, teams-package."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot._config import default_knowledge_dir, log_level
+from bot._engine import Engine
+from bot._kb import KnowledgeBaseError, fingerprint, load_knowledge_base
+from bot._kbtools import format_problems, lint, score_questions, self_test, stats
+from bot._privacy import asyncio_exception_handler, configure_logging
+from bot._types import Reply, ReplyKind
+from bot._yaml import YamlProblem
+
+log = logging.getLogger("wegwijzer.cli")
+
+#: Platform adapters: module and the environment variable that switches each one on.
+PLATFORMS: dict[str, tuple[str, str]] = {
+    "matrix": ("adapters.matrix", "WEGWIJZER_MATRIX_HOMESERVER"),
+    "teams": ("adapters.teams", "WEGWIJZER_TEAMS_PORT"),
+}
+RELOAD_SECONDS = 5.0
+
+
+def _load(args: argparse.Namespace, out: TextIO) -> Engine | None:
+    try:
+        return Engine(load_knowledge_base(Path(args.knowledge)))
+    except KnowledgeBaseError as exc:
+        for line in format_problems(exc.problems):
+            print(line, file=out)
+        print(f"The knowledge base in {args.knowledge} was refused.", file=out)
+        return None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    configure_logging(log_level())
+    engine = _load(args, sys.stderr)
+    if engine is None:
+        return 2
+    env = dict(os.environ)
+    chosen = [name for name, (_, var) in PLATFORMS.items() if env.get(var, "").strip()]
+    if not chosen:
+        log.info("no chat platform configured: starting the console chat")
+        return _console(engine, args)
+    try:
+        asyncio.run(_serve(engine, env, chosen))
+    except KeyboardInterrupt:
+        pass
+    except ConfigurationError as exc:
+        log.error("cannot start: %s", exc)
+        return 2
+    return 0
+
+
+class ConfigurationError(Exception):
+    """A platform's settings are missing or wrong (raised by adapters as ValueError)."""
+
+
+async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[str]) -> None:
+    asyncio.get_running_loop().set_exception_handler(asyncio_exception_handler)
+    modules = [importlib.import_module(PLATFORMS[name][0]) for name in chosen]
+    watcher = asyncio.create_task(watch_knowledge(engine))
+    try:
+        await asyncio.gather(*(m.serve(engine, env) for m in modules))
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
+async def watch_knowledge(engine: Engine, interval: float = RELOAD_SECONDS) -> None:
+    """Reload the knowledge base when its files change; keep the last good one on errors."""
+    seen = engine.kb.fingerprint
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            current = fingerprint(engine.kb.root)
+        except OSError:
+            continue
+        if current == seen:
+            continue
+        seen = current
+        error = engine.reload()
+        if error is None:
+            log.info("knowledge base reloaded: %d entries", len(engine.kb.entries))
+        else:
+            log.error("new knowledge base refused; still using the last good one")
+            for line in format_problems(p for p in error.problems if p.severity == "error"):
+                log.error("%s", line)
+
+
+def _console(engine: Engine, args: argparse.Namespace) -> int:
+    from adapters.console import run_console
+
+    return asyncio.run(run_console(engine, sys.stdin, sys.stdout, lang=args.lang))
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    configure_logging("WARNING")
+    engine = _load(args, sys.stderr)
+    if engine is None:
+        return 2
+    return _console(engine, args)
+
+
+def reply_json(reply: Reply, engine: Engine) -> dict[str, Any]:
+    """One line of `ask --json`, exactly as the evaluation contract describes."""
+    if reply.kind is ReplyKind.ANSWER and reply.entry:
+        entry = engine.kb.by_id[reply.entry]
+        related = [engine.kb.by_id[r] for r in entry.related if r in engine.kb.by_id]
+        suggestions = [{"entry": e.id, "title": e.text(reply.lang).title} for e in related]
+    else:
+        suggestions = [
+            {"entry": c.action.removeprefix("entry:"), "title": c.label}
+            for c in reply.choices
+            if c.action.startswith("entry:")
+        ]
+    return {
+        "matched": reply.kind is ReplyKind.ANSWER,
+        "entry": reply.entry if reply.kind is ReplyKind.ANSWER else None,
+        "confidence": round(reply.confidence, 3),
+        "routes": list(reply.routes),
+        "crisis": reply.kind is ReplyKind.CRISIS,
+        "lang": reply.lang,
+        "reply": reply.plain_text(),
+        "suggestions": suggestions,
+    }
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    configure_logging("WARNING")
+    engine = _load(args, sys.stderr)
+    if engine is None:
+        return 2
+    questions = [args.question] if args.question is not None else None
+
+    def emit(question: str) -> None:
+        reply = engine.ask(question, args.lang)
+        if args.json:
+            sys.stdout.write(json.dumps(reply_json(reply, engine), ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(reply.plain_text() + "\n\n")
+        sys.stdout.flush()
+
+    if questions is not None:
+        emit(questions[0])
+        return 0
+    for line in sys.stdin:
+        emit(line.rstrip("\n"))
+    return 0
+
+
+def cmd_kb_validate(args: argparse.Namespace) -> int:
+    try:
+        kb = load_knowledge_base(Path(args.knowledge))
+    except KnowledgeBaseError as exc:
+        for line in format_problems(exc.problems):
+            print(line)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        print(f"{errors} error(s): the knowledge base would be refused.")
+        return 1
+    problems = [*kb.warnings, *lint(kb)]
+    for line in format_problems(problems):
+        print(line)
+    print(
+        f"OK: {len(kb.entries)} entries, {len(kb.organisations)} organisation(s), "
+        f"{len(problems)} warning(s)."
+    )
+    return 0
+
+
+def cmd_kb_test(args: argparse.Namespace) -> int:
+    engine = _load(args, sys.stdout)
+    if engine is None:
+        return 1
+    result = self_test(engine)
+    pct = 100.0 * result.found / max(result.total, 1)
+    print(f"own phrasings: {result.found}/{result.total} find their entry ({pct:.1f}%)")
+    for eid, lang, kind, got in result.misses:
+        print(f"  miss: {eid} ({lang}) -> {kind} {got or ''}")
+    for (a, b), n in result.confusions.most_common():
+        print(f"  confusion: {a} -> {b} ({n}x)")
+    status = 0 if result.found == result.total else 1
+    if args.questions:
+        try:
+            score = score_questions(engine, Path(args.questions))
+        except YamlProblem as exc:
+            print(f"{exc.path}:{exc.line}: {exc.message}")
+            return 1
+        every = [x for xs in score.groups.values() for x in xs]
+        for name, xs in score.groups.items():
+            share = f"{100 * sum(xs) / len(xs):.1f}%" if xs else "n/a"
+            print(f"{name:>13}: {share} ({sum(xs)}/{len(xs)})")
+        print(f"score: {100 * sum(every) / max(len(every), 1):.1f}%")
+        for line in score.failures:
+            print(f"  FAIL {line}")
+        print(f"entries never hit by this file: {len(score.never_hit)}")
+    return status
+
+
+def cmd_kb_stats(args: argparse.Namespace) -> int:
+    engine = _load(args, sys.stderr)
+    if engine is None:
+        return 1
+    figures = stats(engine.kb)
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+    else:
+        for key, value in figures.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    configure_logging("WARNING")
+    teams = importlib.import_module("adapters.teams")
+    try:
+        path = teams.build_package(Path(args.out), dict(os.environ))
+    except ValueError as exc:
+        print(f"cannot build the package: {exc}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wegwijzer", description=__doc__)
+    parser.add_argument(
+        "--knowledge",
+        default=str(default_knowledge_dir()),
+        help="knowledge folder (default: bundled)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+        "run": (cmd_run, "start every configured platform, or the console chat"),
+        "chat": (cmd_chat, "chat in this terminal (reads piped input line by line too)"),
+        "ask": (cmd_ask, "answer one question, or one per input line"),
+        "teams-package": (cmd_teams_package, "build the Teams app package (zip)"),
+    }
+    parsers = {}
+    for name, (func, help_text) in commands.items():
+        p = sub.add_parser(name, help=help_text)
+        p.set_defaults(func=func)
+        parsers[name] = p
+    for name in ("run", "chat", "ask"):
+        parsers[name].add_argument("--lang", choices=["nl", "en"], default=None)
+    parsers["ask"].add_argument("--json", action="store_true", help="one JSON object per answer")
+    parsers["ask"].add_argument("question", nargs="?", help="the question (default: read stdin)")
+    parsers["teams-package"].add_argument("--out", default="build", help="output folder")
+    kb = sub.add_parser("kb", help="check the knowledge base")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    kb_commands: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+        "validate": (cmd_kb_validate, "check every file; exit 1 on errors"),
+        "test": (cmd_kb_test, "check every entry is found from its own phrasings"),
+        "stats": (cmd_kb_stats, "figures about the knowledge base"),
+    }
+    for name, (func, help_text) in kb_commands.items():
+        p = kb_sub.add_parser(name, help=help_text)
+        p.set_defaults(func=func)
+        if name == "test":
+            p.add_argument("questions", nargs="?", help="a question file in the dev-set format")
+        if name == "stats":
+            p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
