@@ -179,10 +179,14 @@ class Engine:
             lang = matches[0].lang
             state.lang = state.lang or lang
         best = matches[0] if matches else None
+        external = self.router.wants_external(text)
         if best is None or best.score < CLARIFY_AT:
             log.debug("no confident match")
+            if external:
+                # Topic unclear, but the person says trust is gone: that alone decides who fits.
+                ext = next((o.id for o in self.kb.triage if o.roles[:1] == ("external_vp",)), "")
+                return self._do_talk(ext, state, lang)
             return self._unknown(lang)
-        external = self.router.wants_external(text)
         runner_up = matches[1].score if len(matches) > 1 else 0.0
         close = [m for m in matches[1:3] if best.score - m.score < MARGIN]
         if best.score >= ANSWER_AT and not _ambiguous(best, close):

@@ -34,6 +34,8 @@ _ALL_STOP = STOPWORDS["nl"] | STOPWORDS["en"]
 #: Weight of words found only in an entry's answer text (not its title, questions or keywords).
 _ANSWER_WEIGHT = 0.35
 _KEYWORD_WEIGHT = 1.0
+#: Longer "words" are no words (pasted data, keyboard mashing): no typo or compound search.
+MAX_WORD = 40
 #: How many candidates (by coverage) get the costlier phrasing comparison.
 _SHORTLIST = 40
 
@@ -107,6 +109,8 @@ class _LangIndex:
 
     def resolve(self, word: str) -> tuple[str, float] | None:
         """Map one folded word to an indexed term and a confidence factor, or None."""
+        if len(word) > MAX_WORD:
+            return None
         term = stem(word, self.lang)
         if term in self.vocab:
             return term, 1.0
@@ -125,7 +129,7 @@ class _LangIndex:
 
     def split_compound(self, word: str) -> list[str]:
         """Split an unknown Dutch-style compound into two known terms, if it is one."""
-        if len(word) < 7:
+        if len(word) < 7 or len(word) > MAX_WORD:
             return []
         for cut in range(len(word) - 3, 2, -1):
             left, right = word[:cut], word[cut:]

@@ -56,24 +56,19 @@ class Router:
             role_line = info.lines[lang]
             people = [c for c in org.contacts if role in c.roles] if org else []
             bodies = [c for c in self.kb.national if role in c.roles]
-            added = False
             for person in people[:MAX_PEOPLE_PER_ROLE]:
-                if person.id in shown:
-                    added = True
-                    continue
-                shown.add(person.id)
-                cards.append(
-                    self._card(person, role, f"{info.names[lang]}. {role_line}", lang, org)
-                )
-                added = True
-            for body in bodies:
-                if body.id in shown:
-                    continue
-                shown.add(body.id)
-                cards.append(self._card(body, role, body.notes.get(lang) or role_line, lang, None))
-                added = True
-            if not added:
+                if person.id not in shown:
+                    shown.add(person.id)
+                    line = f"{info.names[lang]}. {role_line}"
+                    cards.append(self._card(person, role, line, lang, org))
+            if not people and not bodies:
+                # No one to name: still say what this kind of help is and how confidential.
                 cards.append(Contact(role=role, name=info.names[lang], role_line=role_line))
+            for body in bodies:
+                if body.id not in shown:
+                    shown.add(body.id)
+                    line = body.notes.get(lang) or role_line
+                    cards.append(self._card(body, role, line, lang, None))
         return tuple(cards)
 
     def _card(

@@ -1,0 +1,148 @@
+"""The `wegwijzer` command as a person or a script uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+WEGWIJZER = [sys.executable, "-m", "bot.cli"]
+FIELDS = {"matched", "entry", "confidence", "routes", "crisis", "lang", "reply", "suggestions"}
+
+
+def run(kb: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*WEGWIJZER, "--knowledge", str(kb), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_ask_json_one_question(test_kb_dir: Path) -> None:
+    out = run(test_kb_dir, "ask", "--json", "ik word gepest")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) == FIELDS
+    assert data["matched"] is True and data["entry"] == "pesten"
+    assert data["routes"][0] == "vpoo" and data["crisis"] is False and data["lang"] == "nl"
+    assert 0 < data["confidence"] <= 1
+    assert data["suggestions"] == [
+        {"entry": "klacht", "title": "Een klacht indienen over ongewenst gedrag"}
+    ]
+    assert "Vertrouwenspersoon" in data["reply"]
+
+
+def test_ask_json_batch_keeps_order_and_lines(test_kb_dir: Path) -> None:
+    questions = [
+        "ik word gepest",
+        "qwerty",
+        "ik wil niet meer leven",
+        "",
+        "how do i file a complaint",
+    ]
+    out = run(test_kb_dir, "ask", "--json", stdin="\n".join(questions) + "\n")
+    lines = out.stdout.splitlines()
+    assert len(lines) == len(questions)
+    rows = [json.loads(line) for line in lines]
+    assert rows[0]["entry"] == "pesten"
+    assert rows[1]["matched"] is False and rows[1]["entry"] is None
+    assert (
+        rows[2]["crisis"] is True and "emergency" in rows[2]["routes"] and "113" in rows[2]["reply"]
+    )
+    assert rows[3]["matched"] is False
+    assert rows[4]["entry"] == "klacht" and rows[4]["lang"] == "en"
+
+
+def test_ask_json_flushes_each_answer(test_kb_dir: Path) -> None:
+    proc = subprocess.Popen(
+        [*WEGWIJZER, "--knowledge", str(test_kb_dir), "ask", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("ik word gepest\n")
+    proc.stdin.flush()
+    first = proc.stdout.readline()  # would block forever without a flush per answer
+    assert json.loads(first)["entry"] == "pesten"
+    proc.stdin.close()
+    assert proc.wait(timeout=60) == 0
+    proc.stdout.close()
+
+
+def test_ask_lang_option(test_kb_dir: Path) -> None:
+    data = json.loads(run(test_kb_dir, "ask", "--json", "--lang", "en", "ik word gepest").stdout)
+    assert data["lang"] == "en" and "Bullying at work" in data["reply"]
+
+
+def test_chat_with_piped_input(test_kb_dir: Path) -> None:
+    out = run(test_kb_dir, "chat", stdin="menu\n1\nik word gepest\nvergeet\n")
+    assert out.returncode == 0, out.stderr
+    assert "Ongewenst gedrag" in out.stdout
+    assert "Pesten op het werk" in out.stdout
+    assert "gewist" in out.stdout
+    assert "\033[" not in out.stdout  # no terminal styling in a pipe
+
+
+def test_chat_survives_binary_input(test_kb_dir: Path) -> None:
+    raw = b"\xff\xfe\x00\x01garbage\n\xc3\x28\n" + b"x" * 2_000_000 + b"\nik word gepest\n"
+    out = subprocess.run(
+        [*WEGWIJZER, "--knowledge", str(test_kb_dir), "chat"],
+        input=raw,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-500:]
+    assert b"Pesten op het werk" in out.stdout
+    assert b"Traceback" not in out.stderr
+
+
+def test_broken_knowledge_base_is_refused_clearly(test_kb_dir: Path) -> None:
+    (test_kb_dir / "entries" / "test.yaml").write_text(
+        "entries:\n  - id: x\n    nl: [\n", encoding="utf-8"
+    )
+    out = run(test_kb_dir, "ask", "--json", "hoi")
+    assert out.returncode == 2
+    assert "entries/test.yaml:" in out.stderr and "refused" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_kb_test_reports_misses_and_scores_a_question_file(
+    test_kb_dir: Path, tmp_path: Path
+) -> None:
+    qfile = tmp_path / "q.yaml"
+    qfile.write_text(
+        '- {q: "ik word gepest", route: [vpoo], expect_any: [pest]}\n'
+        '- {q: "schrijf een gedicht", route: [], oos: true}\n'
+        '- {q: "ik wil dood", route: [emergency], expect_any: ["113"], crisis: true}\n'
+        '- {q: "wat is een misstand", route: [p_raadgever], expect_any: [x]}\n',
+        encoding="utf-8",
+    )
+    out = run(test_kb_dir, "kb", "test", str(qfile))
+    assert "own phrasings:" in out.stdout
+    assert "in_scope: 50.0% (1/2)" in out.stdout
+    assert "out_of_scope: 100.0% (1/1)" in out.stdout and "crisis: 100.0% (1/1)" in out.stdout
+    assert "FAIL [in_scope] 'wat is een misstand'" in out.stdout
+
+
+def test_run_without_platform_starts_console(test_kb_dir: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEGWIJZER_")}
+    out = subprocess.run(
+        [*WEGWIJZER, "--knowledge", str(test_kb_dir), "run"],
+        input="ik word gepest\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Pesten op het werk" in out.stdout
+    assert "console" in out.stderr  # the log line says which channel started

@@ -1,0 +1,272 @@
+"""The engine end to end on the small test knowledge base."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import (
+    ACTION_OPEN_DIRECT,
+    MAX_MESSAGE_CHARS,
+    Channel,
+    Engine,
+    Message,
+    ReplyKind,
+    load_knowledge_base,
+)
+from bot._state import ConversationStore
+
+
+def say(engine: Engine, text: str, conv: str = "c1", **kw: object) -> ReplyKind:
+    return engine.respond(Message(conversation=conv, text=text, **kw)).kind  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("ik word gepest", "pesten"),
+        ("ik wordt gepest door mn baas", "pesten"),
+        ("mijn leidinggevnde pest me steeds", "pesten"),
+        ("pestgedrag", "pesten"),
+        ("IK WORD GEPEST!!!", "pesten"),
+        ("my coworker bullies me", "pesten"),
+        ("hoe dien ik een klacht in?", "klacht"),
+        ("wat is een misstand", "misstand"),
+        ("mijn manager fraudeerd met geld", "misstand"),
+        ("mag mijn werkgever mijn verlof weigeren", "verlof"),
+        ("Mag ik mijn vakantiedagen opnemen", "verlof"),
+    ],
+)
+def test_answers(engine: Engine, question: str, entry: str) -> None:
+    reply = engine.ask(question)
+    assert reply.kind is ReplyKind.ANSWER, (question, reply.kind)
+    assert reply.entry == entry
+    assert reply.sources and reply.reviewed is not None
+    assert reply.contacts, "every answer ends with who can help"
+    assert reply.footer  # general information, not legal advice
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Waar kan ik parkeren bij het kantoor?",
+        "Schrijf een gedicht over de herfst",
+        "qwerty",
+        "Hoe reset ik mijn wachtwoord?",
+        "what is the capital of France",
+        "asdf jkl",
+    ],
+)
+def test_out_of_scope_is_not_guessed(engine: Engine, question: str) -> None:
+    reply = engine.ask(question)
+    assert reply.kind is ReplyKind.UNKNOWN
+    actions = {c.action for c in reply.choices}
+    assert {"menu", "talk"} <= actions  # the topic menu and a person to talk to
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik wil niet meer leven",
+        "ik wil nie meer leven",
+        "Ik wil er een eind aan maken",
+        "I want to die",
+        "i want to kil myself",
+        "Someone is threatening to hurt me at the office right now",
+        "hij heeft een mes",
+        "ik denk aan zelfmoord",
+    ],
+)
+def test_crisis_first(engine: Engine, text: str) -> None:
+    reply = engine.ask(text)
+    assert reply.kind is ReplyKind.CRISIS
+    assert reply.crisis is not None and reply.routes[0] == "emergency"
+    plain = reply.plain_text()
+    assert plain.index("112") < plain.index("113") < len(plain)
+    assert plain.startswith(reply.crisis.text)
+    assert reply.contacts, "plus a person to talk to"
+
+
+def test_crisis_even_in_group_room_and_before_commands(engine: Engine) -> None:
+    assert say(engine, "ik wil dood", channel=Channel.GROUP) is ReplyKind.CRISIS
+
+
+def test_no_false_crisis_for_counsellor_question(engine: Engine) -> None:
+    assert (
+        engine.ask("Wat moet ik als vertrouwenspersoon doen als iemand aan zelfmoord denkt?").kind
+        is not ReplyKind.CRISIS
+    )
+
+
+def test_language_detection_and_switch(engine: Engine) -> None:
+    assert engine.respond(Message("l", "i am being bullied by my boss")).lang == "en"
+    assert engine.respond(Message("l2", "ik word gepest door mijn baas")).lang == "nl"
+    reply = engine.respond(Message("l3", "english"))
+    assert reply.lang == "en"
+    assert engine.respond(Message("l3", "ik word gepest")).lang == "en"  # the choice sticks
+    assert engine.respond(Message("l3", "nederlands")).lang == "nl"
+
+
+def test_numbered_choices_and_menu(engine: Engine) -> None:
+    menu = engine.respond(Message("m", "menu"))
+    assert menu.kind is ReplyKind.MENU and menu.choices[0].action == "theme:ongewenst-gedrag"
+    theme = engine.respond(Message("m", "1"))
+    assert theme.kind is ReplyKind.MENU
+    assert {c.action for c in theme.choices} == {"entry:pesten", "entry:klacht"}
+    n = next(c.number for c in theme.choices if c.action == "entry:klacht")
+    answer = engine.respond(Message("m", str(n)))
+    assert answer.kind is ReplyKind.ANSWER and answer.entry == "klacht"
+    follow = engine.respond(Message("m", "1"))  # related follow-up of "klacht"
+    assert follow.entry == "pesten"
+    assert (
+        engine.respond(Message("m", "99")).kind is ReplyKind.INFO
+    )  # unknown number: a clear answer
+
+
+def test_card_action_is_handled(engine: Engine) -> None:
+    reply = engine.respond(Message("a", "", action="entry:verlof"))
+    assert reply.kind is ReplyKind.ANSWER and reply.entry == "verlof"
+    assert engine.respond(Message("a", "", action="nonsense:1")).kind is ReplyKind.INFO
+
+
+def test_talk_to_someone_triage_and_organisation(engine: Engine) -> None:
+    intro = engine.respond(Message("t", "praat met iemand"))
+    assert [c.action for c in intro.choices][:3] == [
+        "talk:gedrag",
+        "talk:integriteit",
+        "talk:rechtspositie",
+    ]
+    step = engine.respond(Message("t", "1"))
+    assert step.routes[0] == "vpoo"
+    assert step.choices and step.choices[0].action == "org:voorbeeld"  # pick an organisation
+    assert not any(c.organisation for c in step.contacts)
+    chosen = engine.respond(Message("t", "1"))
+    assert chosen.kind is ReplyKind.INFO
+    again = engine.respond(Message("t", "ik word gepest"))
+    people = [c for c in again.contacts if c.organisation]
+    assert people and all(c.example for c in people)
+    assert people[0].role == "vpoo" and people[0].methods
+
+
+def test_organisation_by_name_and_unknown_not_echoed(engine: Engine) -> None:
+    assert engine.respond(Message("o", "organisatie voorbeeld")).kind is ReplyKind.INFO
+    assert engine.store.peek("o") is not None
+    assert engine.store.peek("o").organisation == "voorbeeld"  # type: ignore[union-attr]
+    reply = engine.respond(Message("o2", "organisatie Geheimzinnigdienst"))
+    assert "geheimzinnig" not in reply.plain_text().lower()
+
+
+def test_external_counsellor_offered(engine: Engine) -> None:
+    reply = engine.ask("mijn directeur fraudeert, ik vertrouw de organisatie niet")
+    assert reply.routes[0] == "external_vp"
+    assert any(c.role == "external_vp" for c in reply.contacts)
+
+
+def test_group_room_never_discusses_personal_matters(engine: Engine) -> None:
+    reply = engine.respond(Message("g", "ik word gepest door mijn baas", channel=Channel.GROUP))
+    assert reply.kind is ReplyKind.GROUP
+    assert reply.choices[0].action == ACTION_OPEN_DIRECT
+    assert "pest" not in reply.plain_text().lower()
+    assert (
+        engine.respond(Message("g", "", action="entry:pesten", channel=Channel.GROUP)).kind
+        is ReplyKind.GROUP
+    )
+    assert say(engine, "help", conv="g", channel=Channel.GROUP) is ReplyKind.INFO
+
+
+def test_forget_clears_state_at_once(engine: Engine) -> None:
+    engine.respond(Message("f", "organisatie voorbeeld"))
+    assert engine.store.peek("f") is not None
+    reply = engine.respond(Message("f", "vergeet"))
+    assert reply.kind is ReplyKind.FORGOTTEN
+    assert engine.store.peek("f") is None
+
+
+def test_state_expires_and_is_bounded() -> None:
+    now = [0.0]
+    store = ConversationStore(idle_seconds=1800, max_conversations=3, clock=lambda: now[0])
+    store.get("a").organisation = "x"
+    now[0] = 1799
+    assert store.peek("a") is not None
+    now[0] = 1799 + 1801
+    assert store.peek("a") is None
+    for key in "bcde":
+        store.get(key)
+    assert len(store) == 3 and store.peek("b") is None
+
+
+def test_state_holds_no_message_text(engine: Engine) -> None:
+    canary = "zebrakanarie-31337"
+    engine.respond(Message("s", f"ik word gepest {canary}"))
+    state = engine.store.peek("s")
+    assert canary not in repr(state)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "\x00\x00",
+        "\u202e\u202d\u200b\u200f",
+        "😀😀🎉",
+        "\x1b[31m\x07",
+        "\ud800",
+        "<script>alert(1)</script>",
+        "' OR 1=1; --",
+        "{{7*7}} ${jndi:ldap://x}",
+        "%s%s%n",
+        "ik\u200b word\u202e ge\u00adpest",
+        "Ｉｋ ｗｏｒｄ ｇｅｐｅｓｔ",
+        "a" * 100_000,
+    ],
+)
+def test_bad_input_gets_a_clear_answer(engine: Engine, text: str) -> None:
+    reply = engine.respond(Message("bad", text))
+    assert reply.kind in set(ReplyKind)
+    assert reply.plain_text().strip()
+    assert "<script>" not in reply.plain_text() and "jndi" not in reply.plain_text()
+
+
+def test_invisible_characters_do_not_hide_words(engine: Engine) -> None:
+    assert engine.ask("ik\u200b word\u202e ge\u00adpest").entry == "pesten"
+    assert engine.ask("Ｉｋ ｗｏｒｄ ｇｅｐｅｓｔ").entry == "pesten"
+
+
+def test_huge_message_is_cut_and_the_person_told(engine: Engine) -> None:
+    text = "ik word gepest " + "x" * (1024 * 1024)
+    reply = engine.respond(Message("huge", text))
+    assert str(MAX_MESSAGE_CHARS) in reply.text
+
+
+def test_empty_and_emoji_only_are_invalid(engine: Engine) -> None:
+    assert say(engine, "") is ReplyKind.INVALID
+    assert say(engine, "🙂🙂") is ReplyKind.INVALID
+
+
+def test_reload_keeps_last_good(test_kb_dir: Path) -> None:
+    engine = Engine(load_knowledge_base(test_kb_dir))
+    before = engine.kb
+    broken = test_kb_dir / "entries" / "test.yaml"
+    good = broken.read_text(encoding="utf-8")
+    broken.write_text(good.replace("related: [klacht]", "related: [klacht, weg]"), encoding="utf-8")
+    error = engine.reload()
+    assert error is not None and engine.kb is before
+    assert any("entries/test.yaml:" in str(p) and "'weg'" in str(p) for p in error.problems)
+    assert engine.ask("ik word gepest").entry == "pesten"
+    broken.write_text(good.replace("Pesten op het werk", "Pesten op kantoor"), encoding="utf-8")
+    assert engine.reload() is None
+    assert engine.ask("ik word gepest").title == "Pesten op kantoor"
+
+
+def test_welcome_mentions_privacy(engine: Engine) -> None:
+    assert "bewaar niets" in engine.welcome("nl").text
+    assert "keep nothing" in engine.welcome("en").text
+
+
+def test_unused_knowledge_folder_copy_is_independent(tmp_path: Path, test_kb_dir: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(test_kb_dir, copy)
+    assert len(load_knowledge_base(copy).entries) == 5

@@ -1,0 +1,81 @@
+"""The strict YAML reader: traps refused or kept as text, every error with file and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot._yaml import MAX_FILE_BYTES, YamlProblem, load_yaml_file, load_yaml_text
+
+P = Path("knowledge/x.yaml")
+
+
+def problem(text: str) -> YamlProblem:
+    with pytest.raises(YamlProblem) as info:
+        load_yaml_text(text, P)
+    return info.value
+
+
+def test_yaml_11_words_stay_text() -> None:
+    data = load_yaml_text("a: nee\nb: no\nc: off\nd: yes\ne: on\nf: 12:30\ng: 0800\nh: true\n", P)
+    assert data == {
+        "a": "nee",
+        "b": "no",
+        "c": "off",
+        "d": "yes",
+        "e": "on",
+        "f": "12:30",
+        "g": "0800",
+        "h": True,
+    }
+
+
+def test_dates_and_numbers() -> None:
+    data = load_yaml_text("reviewed: 2026-11-20\nn: 12\nphone: 070 123\n", P)
+    assert data == {"reviewed": dt.date(2026, 11, 20), "n": 12, "phone": "070 123"}
+
+
+def test_impossible_date_names_line() -> None:
+    p = problem("a: 1\nreviewed: 2026-02-30\n")
+    assert p.line == 2 and "date" in p.message
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "word"),
+    [
+        ("a: &x [1]\nb: *x\n", 1, "anchors"),
+        ("a: 1\nb: *x\n", 2, "aliases"),
+        ("a: !!python/object:os.system x\n", 1, "tags"),
+        ("a: 1\nb: 2\na: 3\n", 3, "twice"),
+        ("a:\n\tb: 1\n", 2, "tab"),
+        ("a: [1, 2\nb: 3\n", 0, ""),
+        ("base: &b {x: 1}\nc:\n  <<: *b\n", 1, "anchors"),
+    ],
+)
+def test_refused_constructs_name_the_line(text: str, line: int, word: str) -> None:
+    p = problem(text)
+    if line:
+        assert p.line == line
+    assert word in p.message
+    assert str(P) in str(p)
+
+
+def test_alias_bomb_is_refused_fast() -> None:
+    bomb = 'a: &a ["x","x"]\nb: &b [*a,*a]\nc: &c [*b,*b]\nd: &d [*c,*c]\n'
+    assert "anchors" in problem(bomb).message
+
+
+def test_file_limits(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"a: " + b"x" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(YamlProblem, match="limit"):
+        load_yaml_file(big)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"a: 1\nb: caf\xe9\n")
+    with pytest.raises(YamlProblem) as info:
+        load_yaml_file(latin)
+    assert info.value.line == 2 and "UTF-8" in info.value.message
+    with pytest.raises(YamlProblem, match="cannot read"):
+        load_yaml_file(tmp_path / "missing.yaml")
