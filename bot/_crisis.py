@@ -49,8 +49,13 @@ def _contains(words: list[str], folded: str, phrase: str) -> bool:
     if f" {phrase} " in f" {folded} ":
         return True
     n = phrase.count(" ") + 1
+    if n == 1 and len(phrase) >= 7 and phrase in folded:
+        return True  # inside a Dutch compound: "zelfmoordgedachten"
     if n == 1 and len(phrase) < 5:
         return False  # short single words only match exactly: too many near misses
+    # Cheap C++ pre-check on the whole text; the word windows below decide.
+    if not fuzz.partial_ratio(phrase, folded, score_cutoff=THRESHOLD - 8):
+        return False
     for size in {max(1, n - 1), n, n + 1}:
         for start in range(0, max(1, len(words) - size + 1)):
             window = " ".join(words[start : start + size])

@@ -1,0 +1,211 @@
+"""Engine benchmark: load time, per-question latency, peak memory and dev-set score.
+
+Runs, for the bundled knowledge base and generated ones 10x and 100x larger, the engine
+and side by side in the same process a naive baseline (rapidfuzz `process.extractOne`
+over the raw phrasings). Each size runs in its own child process so peak memory is
+that size's own. Prints figures and ratios; asserts nothing (machines are shared).
+
+    .venv/bin/python bench/engine.py [--sizes 1,10,100] [--dev ../shared/eval/dev.yaml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from rapidfuzz import process  # noqa: E402
+
+from bot import Engine, Message, ReplyKind, load_knowledge_base  # noqa: E402
+from bot._kbtools import judge  # noqa: E402
+from bot._yaml import load_yaml_file  # noqa: E402
+
+DEFAULT_DEV = REPO.parent / "shared" / "eval" / "dev.yaml"
+BASELINE_CUTOFF = 70.0
+
+
+def make_scaled_kb(factor: int, dest: Path) -> Path:
+    """The bundled knowledge base with every entry repeated `factor` times.
+
+    Copies get their own id and a made-up word in every phrasing, so the vocabulary and
+    the index grow as they would with real new entries.
+    """
+    import yaml
+
+    root = dest / "knowledge"
+    shutil.copytree(REPO / "knowledge", root, ignore=shutil.ignore_patterns("*.md"))
+    if factor == 1:
+        return root
+    for path in sorted((root / "entries").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        originals = data["entries"]
+        out = list(originals)
+        for k in range(1, factor):
+            tag = f"synth{k}"
+            for e in originals:
+                c = json.loads(json.dumps(e, default=str))
+                c["id"] = f"{e['id']}-{tag}"
+                c["related"] = [f"{r}-{tag}" for r in e.get("related", [])]
+                for lang in ("nl", "en"):
+                    if lang in c:
+                        word = f"{tag}{e['id'].replace('-', '')[:6]}"
+                        c[lang]["questions"] = [f"{q} {word}" for q in c[lang]["questions"]]
+                        c[lang]["title"] = f"{c[lang]['title']} ({word})"
+                out.append(c)
+        path.write_text(
+            yaml.safe_dump({"entries": out}, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+    return root
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+class Baseline:
+    """The naive matcher: best raw phrasing by rapidfuzz WRatio, no normalisation at all."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.choices: list[str] = []
+        self.owner: list[str] = []
+        for e in engine.kb.entries:
+            for t in e.texts.values():
+                for q in t.questions:
+                    self.choices.append(q)
+                    self.owner.append(e.id)
+
+    def ask(self, text: str) -> tuple[str | None, set[str], bool, str]:
+        hit = process.extractOne(text, self.choices, score_cutoff=BASELINE_CUTOFF)
+        if hit is None:
+            return None, set(), False, ""
+        eid = self.owner[hit[2]]
+        # The same reply text as the engine would give for that entry: only matching differs.
+        reply = self.engine.respond(Message("baseline", "", action=f"entry:{eid}"))
+        return eid, set(reply.routes), True, reply.plain_text()
+
+
+def one_size(factor: int, dev: Path | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = make_scaled_kb(factor, Path(tmp))
+        t0 = time.perf_counter()
+        kb = load_knowledge_base(root)
+        load_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        engine = Engine(kb)
+        index_s = time.perf_counter() - t0
+    baseline = Baseline(engine)
+    questions: list[str] = []
+    items: list[dict[str, Any]] = []
+    if dev is not None and dev.is_file():
+        items = [i for i in load_yaml_file(dev) if isinstance(i, dict)]
+        questions += [str(i["q"]) for i in items]
+    originals = [e for e in kb.entries if "-synth" not in e.id]
+    questions += [q for e in originals[:60] for q in e.text("nl").questions[:2]]
+    questions += ["waar kan ik parkeren", "ik wordt gepest door mn baas", "qwerty", "x" * 4000]
+
+    def timed(fn: Any) -> list[float]:
+        out = []
+        for q in questions:
+            t = time.perf_counter()
+            fn(q)
+            out.append((time.perf_counter() - t) * 1000)
+        return out
+
+    timed(engine.ask)  # warm caches (stemmer memo) as a running bot would have them
+    engine_ms = timed(engine.ask)
+    base_ms = timed(baseline.ask)
+    result: dict[str, Any] = {
+        "factor": factor,
+        "entries": len(kb.entries),
+        "phrasings": len(baseline.choices),
+        "load_s": round(load_s, 3),
+        "index_s": round(index_s, 3),
+        "engine_p50_ms": round(percentile(engine_ms, 50), 3),
+        "engine_p99_ms": round(percentile(engine_ms, 99), 3),
+        "baseline_p50_ms": round(percentile(base_ms, 50), 3),
+        "baseline_p99_ms": round(percentile(base_ms, 99), 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    if items:
+        eng_ok = []
+        base_ok = []
+        for item in items:
+            r = engine.ask(str(item["q"]))
+            eng_ok.append(judge(item, set(r.routes), r.kind is ReplyKind.ANSWER, r.plain_text()))
+            _, routes, matched, text = baseline.ask(str(item["q"]))
+            base_ok.append(judge(item, routes, matched, text))
+        result["engine_dev_score"] = round(100 * sum(eng_ok) / len(eng_ok), 1)
+        result["baseline_dev_score"] = round(100 * sum(base_ok) / len(base_ok), 1)
+    return result
+
+
+def console_rss(dev: Path | None) -> float:
+    """Peak RSS (MB) of the real console bot answering the dev set through a pipe."""
+    lines = "ik word gepest\n"
+    if dev is not None and dev.is_file():
+        lines = "".join(str(i["q"]) + "\n" for i in load_yaml_file(dev) if isinstance(i, dict))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        input=lines,
+        text=True,
+        capture_output=True,
+        cwd=REPO,
+        check=True,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(before, after) / 1024, 1)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--sizes", default="1,10,100")
+    ap.add_argument("--dev", type=Path, default=DEFAULT_DEV)
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    dev = args.dev if args.dev.is_file() else None
+    if args.one:
+        print(json.dumps(one_size(args.one, dev)))
+        return 0
+    rows = []
+    for factor in (int(s) for s in args.sizes.split(",")):
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(factor), "--dev", str(args.dev)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(
+        "size  entries phrasings  load_s  engine p50/p99 ms   baseline p50/p99 ms  p99 ratio  peak RSS MB  dev score engine/baseline"
+    )
+    for r in rows:
+        ratio = r["engine_p99_ms"] / max(r["baseline_p99_ms"], 1e-9)
+        score = f"{r.get('engine_dev_score', 'n/a')}% / {r.get('baseline_dev_score', 'n/a')}%"
+        print(
+            f"{r['factor']:>4}x {r['entries']:>7} {r['phrasings']:>9}  {r['load_s']:>6.3f}  "
+            f"{r['engine_p50_ms']:>7.3f} / {r['engine_p99_ms']:<8.3f}  {r['baseline_p50_ms']:>7.3f} / "
+            f"{r['baseline_p99_ms']:<8.3f}  {ratio:>8.2f}x  {r['peak_rss_mb']:>10.1f}  {score}"
+        )
+    print(f"console bot peak RSS (dev set piped through `wegwijzer chat`): {console_rss(dev)} MB")
+    print("targets: p99 <= 5 ms (1x), <= 50 ms (100x); load <= 1 s (10x); console RSS <= 150 MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
