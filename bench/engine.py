@@ -14,7 +14,6 @@ import argparse
 import json
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -192,14 +191,16 @@ def main() -> int:
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(
-        "size  entries phrasings  load_s  engine p50/p99 ms   baseline p50/p99 ms  p99 ratio  peak RSS MB  dev score engine/baseline"
+        "size  entries phrasings  load_s  engine p50/p99 ms   baseline p50/p99 ms  "
+        "p99 ratio  peak RSS MB  dev score engine/baseline"
     )
     for r in rows:
         ratio = r["engine_p99_ms"] / max(r["baseline_p99_ms"], 1e-9)
         score = f"{r.get('engine_dev_score', 'n/a')}% / {r.get('baseline_dev_score', 'n/a')}%"
         print(
             f"{r['factor']:>4}x {r['entries']:>7} {r['phrasings']:>9}  {r['load_s']:>6.3f}  "
-            f"{r['engine_p50_ms']:>7.3f} / {r['engine_p99_ms']:<8.3f}  {r['baseline_p50_ms']:>7.3f} / "
+            f"{r['engine_p50_ms']:>7.3f} / {r['engine_p99_ms']:<8.3f}  "
+            f"{r['baseline_p50_ms']:>7.3f} / "
             f"{r['baseline_p99_ms']:<8.3f}  {ratio:>8.2f}x  {r['peak_rss_mb']:>10.1f}  {score}"
         )
     print(f"console bot peak RSS (dev set piped through `wegwijzer chat`): {console_rss(dev)} MB")
