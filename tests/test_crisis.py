@@ -81,3 +81,78 @@ def test_misspelt_and_real_world_forms(detector: CrisisDetector, text: str) -> N
 )
 def test_no_false_alarm(detector: CrisisDetector, text: str) -> None:
     assert not detector.is_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik denk erover om zelfmoord te plegen",
+        "ik zie geen uitweg meer",
+        "ik wou dat ik dood was",
+        "ik ben liever dood",
+        "ik ga mezelf iets aandoen",
+        "ik wil mijn leven beëindigen",
+        "ik wil uit het leven stappen",
+        "ik heb pillen gespaard om er een eind aan te maken",
+        "ik heb zelfmoordgedachten",
+        "ik wil niet meer leven door het werk",
+        "er staat een man met een mes bij de balie",
+        "een klant bedreigt me met een mes",
+        "mijn collega dreigt me te vermoorden",
+        "hij dreigt me iets aan te doen",
+        "ik word op dit moment bedreigd",
+        "er wordt iemand aangevallen op kantoor",
+        "mijn collega is in gevaar",
+        "iemand is nu in gevaar",
+        "ik ben bang voor mijn leven",
+        "i want to end it all",
+        "i'm thinking about ending my life",
+        "i don't want to be alive anymore",
+        "i'd be better off dead",
+        "i can't go on living",
+        "i feel suicidal",
+        "i want to take my own life",
+        "there is a man with a knife in the building",
+        "my colleague threatened to kill me",
+        "someone is attacking me",
+        "a visitor is threatening us with a gun",
+        "i fear for my life",
+        "he said he will hurt me tonight",
+        "my coworker is in danger right now",
+        "ik wil dood",
+        "ik wil zelfmoord plegen",
+        "ik denk aan zelfmoort",
+        "i want to kil my self",
+    ],
+)
+def test_everyday_crisis_wording(detector: CrisisDetector, text: str) -> None:
+    assert detector.is_crisis(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wat moet ik als vertrouwenspersoon doen als de melder in gevaar is?",
+        "agressie van burgers aan de balie, wat kan ik doen",
+        "een klant schold me uit gisteren",
+        "mijn manager schreeuwt tegen me",
+        "ik word gepest",
+        "ik wil niet meer in dit team werken",
+        "ik wil niet meer met mijn baas praten",
+        "mag ik een mes meenemen naar kantoor",
+        "hoe lang duurt het leven van een contract",
+        "wat is het beleid over suicidepreventie",
+        "I am being bullied by my manager",
+        "my manager threatened me with a bad assessment",
+        "what does the employer have to do about aggression",
+        "ik ben bang dat ik ontslagen word",
+        "doodmoe van de werkdruk",
+        "ik heb het gevoel dat ik gevaar loop om mijn baan te verliezen",
+        "ik voel me onveilig in mijn team",
+        "het werk is killing me haha",
+        "mijn collega is ziek",
+    ],
+)
+def test_everyday_non_crisis_wording(detector: CrisisDetector, text: str) -> None:
+    """Work trouble told in strong words, and questions about danger, are no crisis."""
+    assert not detector.is_crisis(text), text
