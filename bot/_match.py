@@ -102,6 +102,12 @@ class _LangIndex:
         for p in phrasings:
             weight = sum(self.idf.get(term, 0.0) for term in p.terms)
             self.phrasings_of[p.entry].append(_Phrasing(p.entry, p.terms, weight, p.words))
+        # Every spelling of a synonym is a typo target too, so "manger" finds "manager"
+        # even though the index only holds the group's head word.
+        for variant, head in analyser.single.items():
+            head_term = stem(head, lang)
+            if head_term in self.idf:
+                surface.setdefault(variant, head_term)
         self.surface = surface
         self.surface_words = list(surface)
         self.vocab = set(self.idf)
@@ -118,14 +124,41 @@ class _LangIndex:
             term = stem(word[2:], self.lang)
             if term in self.vocab:
                 return term, 0.9
-        if len(word) >= 4:
-            max_edits = 1 if len(word) < 8 else 2
-            hit = process.extractOne(
-                word, self.surface_words, scorer=Levenshtein.distance, score_cutoff=max_edits
-            )
-            if hit is not None:
-                return self.surface[hit[0]], 0.85
+        typo = self.correct_typo(word)
+        if typo is not None:
+            return typo, 0.85
+        # An inflection the stemmer does not know ("fraudeerd", "discrimineerde"): the
+        # longest known term the word starts with, if only a short ending is left over.
+        for cut in range(len(word) - 1, 4, -1):
+            if len(word) - cut > 4:
+                break
+            term = stem(word[:cut], self.lang)
+            if term in self.vocab and len(term) >= 5:
+                return term, 0.8
         return None
+
+    def correct_typo(self, word: str) -> str | None:
+        """The term of the closest known word within one or two edits, if there is one.
+
+        Words under five letters are not corrected: one edit turns "geld" into "meld".
+        A candidate that starts with the same letter wins: people rarely mistype the first.
+        """
+        if len(word) < 5:
+            return None
+        max_edits = 1 if len(word) < 9 else 2
+        hits = process.extract(
+            word,
+            self.surface_words,
+            scorer=Levenshtein.distance,
+            score_cutoff=max_edits,
+            limit=8,
+        )
+        if not hits:
+            return None
+        best = min(hits, key=lambda h: (h[1], h[0][:1] != word[:1]))
+        if best[0][:1] != word[:1] and best[1] > 1:
+            return None
+        return self.surface[best[0]]
 
     def split_compound(self, word: str) -> list[str]:
         """Split an unknown Dutch-style compound into two known terms, if it is one."""
