@@ -3,8 +3,9 @@
 A phrase from crisis.yaml matches when a window of the message of about the same number
 of words is within a few edits of it, compared with the spaces taken out, so
 "ik wil nie meer leven", "kil my self" and "zelfmoordgedachten" still count. Edits are
-counted (a swap of two letters is one), not a similarity ratio: a ratio forgives a whole different word in
-a long phrase ("ik wil niet meer in dit team" is no crisis), an edit budget does not.
+counted (a swap of two letters is one), not a similarity ratio: a ratio forgives a whole
+different word in a long phrase ("ik wil niet meer in dit team" is no crisis), an edit
+budget does not.
 Exclusions (crisis.yaml `not_crisis`) keep questions *about* danger, such as a counsellor
 asking what to do, from being treated as the person's own crisis.
 """

@@ -141,7 +141,8 @@ class _LangIndex:
         """The term of the closest known word within one or two edits, if there is one.
 
         Words under five letters are not corrected: one edit turns "geld" into "meld".
-        A candidate that starts with the same letter wins: people rarely mistype the first.
+        A candidate must start with the same letter (people rarely mistype the first),
+        except for long words, where a wrong first letter still leaves little doubt.
         """
         if len(word) < 5:
             return None
@@ -155,9 +156,10 @@ class _LangIndex:
         )
         if not hits:
             return None
-        best = min(hits, key=lambda h: (h[1], h[0][:1] != word[:1]))
-        if best[0][:1] != word[:1] and best[1] > 1:
-            return None
+        same_start = [h for h in hits if h[0][:1] == word[:1]]
+        if not same_start and len(word) < 8:
+            return None  # "morgen" is not "zorgen"
+        best = min(same_start or hits, key=lambda h: h[1])
         return self.surface[best[0]]
 
     def split_compound(self, word: str) -> list[str]:

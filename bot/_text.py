@@ -149,6 +149,7 @@ STOPWORDS: dict[Lang, frozenset[str]] = {
             "waar",
             "wanneer",
             "wat",
+            "weer",
             "we",
             "wel",
             "welk",
