@@ -11,6 +11,7 @@ that size's own. Prints figures and ratios; asserts nothing (machines are shared
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import resource
 import shutil
@@ -53,7 +54,7 @@ def make_scaled_kb(factor: int, dest: Path) -> Path:
         for k in range(1, factor):
             tag = f"synth{k}"
             for e in originals:
-                c = json.loads(json.dumps(e, default=str))
+                c = copy.deepcopy(e)  # keeps `reviewed` a date, as the loader wants
                 c["id"] = f"{e['id']}-{tag}"
                 c["related"] = [f"{r}-{tag}" for r in e.get("related", [])]
                 for lang in ("nl", "en"):

@@ -73,9 +73,15 @@ def _contains(words: list[str], folded: str, phrase: str) -> bool:
     # Cheap C++ pre-check on the whole text; the word windows below decide.
     if not fuzz.partial_ratio(phrase, folded, score_cutoff=75):
         return False
+    # Short words carry the meaning of a phrase ("is nu in gevaar" is not "is in gevaar"),
+    # and deleting one costs only two edits: they must be there as they are.
+    short = [w for w in phrase.split() if len(w) <= 2]
     for size in {max(1, n - 1), n, n + 1}:
         for start in range(0, max(1, len(words) - size + 1)):
-            window = "".join(words[start : start + size])
+            window_words = words[start : start + size]
+            if any(w not in window_words for w in short):
+                continue
+            window = "".join(window_words)
             if abs(len(window) - len(target)) > budget:
                 continue
             if OSA.distance(window, target, score_cutoff=budget) <= budget:

@@ -173,9 +173,14 @@ class Engine:
     # ------------------------------------------------------------------ matching
 
     def _answer_question(self, text: str, state: State, lang: Lang, guess: Lang | None) -> Reply:
-        matches = self.matcher.match(text, limit=5)
+        if guess is None:
+            guess = self.matcher.language_of(text)
+            if guess is not None and not state.lang_chosen:
+                lang = guess
+                state.lang = state.lang or guess
+        matches = self.matcher.match(text, limit=5, lang=guess)
         if guess is None and not state.lang_chosen and matches:
-            # No language signal in the words themselves: the index that matched decides.
+            # No language signal at all: the index that matched decides.
             lang = matches[0].lang
             state.lang = state.lang or lang
         best = matches[0] if matches else None

@@ -38,6 +38,8 @@ _KEYWORD_WEIGHT = 1.0
 MAX_WORD = 40
 #: How many candidates (by coverage) get the costlier phrasing comparison.
 _SHORTLIST = 40
+#: A match through the other language's phrasings counts this much.
+_OTHER_LANGUAGE = 0.92
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,13 @@ class _LangIndex:
             if head_term in self.idf:
                 surface.setdefault(variant, head_term)
         self.surface = surface
+        self.own_words = frozenset(
+            w
+            for entry in entries
+            for text in (entry.text(lang).title, *entry.text(lang).questions)
+            for w in fold(text).split()
+            if w not in _ALL_STOP
+        )
         self.surface_words = list(surface)
         self.vocab = set(self.idf)
         self.compound_heads = {w for w in surface if len(w) >= 3}
@@ -249,14 +258,40 @@ class Matcher:
         self.analyser = Analyser(kb.synonyms)
         self.indexes = {lang: _LangIndex(lang, kb.entries, self.analyser) for lang in LANGS}
 
-    def match(self, text: str, *, limit: int = 5) -> list[Match]:
-        """The best entries for `text`, best first, across both languages."""
+    def match(self, text: str, *, limit: int = 5, lang: Lang | None = None) -> list[Match]:
+        """The best entries for `text`, best first, across both languages.
+
+        Args:
+            text: The question.
+            limit: How many matches at most.
+            lang: The language the question is written in, if known: a match through the
+                other language's phrasings then counts a little less, so a Dutch
+                question is answered from the Dutch phrasings when both fit.
+        """
         best: dict[int, Match] = {}
-        for lang, index in self.indexes.items():
-            for i, score in self._score(index, text):
+        for index_lang, index in self.indexes.items():
+            factor = _OTHER_LANGUAGE if lang is not None and index_lang != lang else 1.0
+            for i, raw in self._score(index, text):
+                score = raw * factor
                 if i not in best or score > best[i].score:
-                    best[i] = Match(self.entries[i], score, lang)
+                    best[i] = Match(self.entries[i], score, index_lang)
         return sorted(best.values(), key=lambda m: m.score, reverse=True)[:limit]
+
+    def language_of(self, text: str) -> Lang | None:
+        """The language whose phrasings know more of the question's words, if one does.
+
+        A fallback for when the words themselves carry no language signal
+        ("seksuele intimidatie melden" has no Dutch function word).
+        """
+        votes = dict.fromkeys(self.indexes, 0)
+        for word in fold(text).split():
+            known = [lang for lang, index in self.indexes.items() if word in index.own_words]
+            if len(known) == 1:
+                votes[known[0]] += 1
+        nl, en = votes.get("nl", 0), votes.get("en", 0)
+        if nl == en:
+            return None
+        return "nl" if nl > en else "en"
 
     def _score(self, index: _LangIndex, text: str) -> list[tuple[int, float]]:
         words = self.analyser.words(text, index.lang)

@@ -47,9 +47,38 @@ def fold(text: str) -> str:
     text = re.sub(
         r"\b(m|z|d)'(n|r)\b", lambda m: {"m": "mijn", "z": "zijn", "d": "haar"}[m[1]], text
     )
+    text = re.sub(r"\b(ca|wo)n't\b", lambda m: "can not" if m[1] == "ca" else "will not", text)
     text = re.sub(r"n't\b", " not", text)
-    text = re.sub(r"'(s|m|re|ve|ll|d)\b", "", text)
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    text = re.sub(r"'(m|re|ve)\b", lambda m: _CONTRACTED[m[1]], text)
+    text = re.sub(r"'(s|ll|d)\b", "", text)
+    return " ".join(_SPOKEN.get(w, w) for w in _NON_WORD.sub(" ", text).split())
+
+
+_CONTRACTED = {"m": " am", "re": " are", "ve": " have"}
+#: Contractions typed without an apostrophe, and spoken forms, written out: "i dont want
+#: to live" must read like "I don't want to live" (crisis phrases rely on it).
+_SPOKEN = {
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "cant": "can not",
+    "cannot": "can not",
+    "wont": "will not",
+    "isnt": "is not",
+    "arent": "are not",
+    "wasnt": "was not",
+    "werent": "were not",
+    "wouldnt": "would not",
+    "couldnt": "could not",
+    "shouldnt": "should not",
+    "im": "i am",
+    "ive": "i have",
+    "youre": "you are",
+    "wanna": "want to",
+    "gonna": "going to",
+    "mn": "mijn",
+    "zn": "zijn",
+}
 
 
 def has_words(text: str) -> bool:
@@ -149,6 +178,12 @@ STOPWORDS: dict[Lang, frozenset[str]] = {
             "waar",
             "wanneer",
             "wat",
+            "waarvoor",
+            "waarom",
+            "waarmee",
+            "waarover",
+            "waardoor",
+            "waarin",
             "weer",
             "we",
             "wel",
