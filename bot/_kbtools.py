@@ -119,7 +119,8 @@ class SelfTest:
 
     total: int = 0
     found: int = 0
-    misses: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    #: (entry id, language, the phrasing, what it got instead, entry it got or None)
+    misses: list[tuple[str, str, str, str, str | None]] = field(default_factory=list)
     confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
@@ -134,7 +135,7 @@ def self_test(engine: Engine) -> SelfTest:
                     result.found += 1
                     continue
                 got = reply.entry if reply.kind is ReplyKind.ANSWER else None
-                result.misses.append((e.id, lang, reply.kind.value, got))
+                result.misses.append((e.id, lang, q, reply.kind.value, got))
                 if got is not None:
                     result.confusions[(e.id, got)] += 1
     return result

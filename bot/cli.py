@@ -188,8 +188,8 @@ def cmd_kb_test(args: argparse.Namespace) -> int:
     result = self_test(engine)
     pct = 100.0 * result.found / max(result.total, 1)
     print(f"own phrasings: {result.found}/{result.total} find their entry ({pct:.1f}%)")
-    for eid, lang, kind, got in result.misses:
-        print(f"  miss: {eid} ({lang}) -> {kind} {got or ''}")
+    for eid, lang, phrasing, kind, got in result.misses:
+        print(f'  miss: {eid} ({lang}) "{phrasing}" -> {kind} {got or ""}')
     for (a, b), n in result.confusions.most_common():
         print(f"  confusion: {a} -> {b} ({n}x)")
     status = 0 if result.found == result.total else 1
