@@ -9,6 +9,7 @@ import importlib
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -54,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _console(engine, args)
     try:
         asyncio.run(_serve(engine, env, chosen))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         pass
     except ConfigurationError as exc:
         log.error("cannot start: %s", exc)
@@ -67,7 +68,14 @@ class ConfigurationError(Exception):
 
 
 async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[str]) -> None:
-    asyncio.get_running_loop().set_exception_handler(asyncio_exception_handler)
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(asyncio_exception_handler)
+    # systemd and container runtimes stop a service with SIGTERM: shut down as on Ctrl-C,
+    # so adapters close cleanly (Matrix keeps its keys and sync token).
+    me = asyncio.current_task()
+    if me is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGTERM, me.cancel)
     modules = [importlib.import_module(PLATFORMS[name][0]) for name in chosen]
     watcher = asyncio.create_task(watch_knowledge(engine))
     try:
