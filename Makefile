@@ -46,6 +46,8 @@ score: $(VENV)/.run-stamp
 
 bench: $(VENV)/.dev-stamp
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/matrix_roundtrip.py
+	$(BIN)/python bench/teams_load.py
 
 clean:
 	rm -rf $(VENV) $(SYNAPSE_VENV) .mypy_cache .pytest_cache .ruff_cache
