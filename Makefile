@@ -44,7 +44,7 @@ test: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp lint typecheck
 score: $(VENV)/.run-stamp
 	$(BIN)/python ../shared/eval/score.py --cmd "$(BIN)/wegwijzer ask --json" ../shared/eval/dev.yaml --show-failures
 
-bench: $(VENV)/.dev-stamp
+bench: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/matrix_roundtrip.py
 	$(BIN)/python bench/teams_load.py

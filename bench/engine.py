@@ -47,12 +47,13 @@ def make_scaled_kb(factor: int, dest: Path) -> Path:
     shutil.copytree(REPO / "knowledge", root, ignore=shutil.ignore_patterns("*.md"))
     if factor == 1:
         return root
+    # Copies go in files of their own: one file per theme and copy keeps every file well
+    # under the loader's size limit, as a coordinator's split files would.
     for path in sorted((root / "entries").glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        originals = data["entries"]
-        out = list(originals)
+        originals = yaml.safe_load(path.read_text(encoding="utf-8"))["entries"]
         for k in range(1, factor):
             tag = f"synth{k}"
+            out = []
             for e in originals:
                 c = copy.deepcopy(e)  # keeps `reviewed` a date, as the loader wants
                 c["id"] = f"{e['id']}-{tag}"
@@ -63,9 +64,11 @@ def make_scaled_kb(factor: int, dest: Path) -> Path:
                         c[lang]["questions"] = [f"{q} {word}" for q in c[lang]["questions"]]
                         c[lang]["title"] = f"{c[lang]['title']} ({word})"
                 out.append(c)
-        path.write_text(
-            yaml.safe_dump({"entries": out}, allow_unicode=True, sort_keys=False), encoding="utf-8"
-        )
+            dest_file = path.with_name(f"{path.stem}-{tag}.yaml")
+            dest_file.write_text(
+                yaml.safe_dump({"entries": out}, allow_unicode=True, sort_keys=False),
+                encoding="utf-8",
+            )
     return root
 
 
