@@ -18,7 +18,6 @@ the cost grows with the answerable part of the knowledge base, not its size.
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -68,12 +67,15 @@ class _LangIndex:
         strong: list[dict[str, float]] = []
         phrasings: list[_Phrasing] = []
         surface: dict[str, str] = {}
+        own_words: set[str] = set()
         for i, entry in enumerate(entries):
             t = entry.text(lang)
             terms: dict[str, float] = {}
             texts = [t.title, *t.questions]
             for text in texts:
-                words = analyser.words(text, lang)
+                folded = fold(text)
+                own_words.update(w for w in folded.split() if w not in _ALL_STOP)
+                words = analyser.folded_words(folded)
                 for w in words:
                     surface.setdefault(w, stem(w, lang))
                 ts = frozenset(stem(w, lang) for w in words)
@@ -111,13 +113,9 @@ class _LangIndex:
             if head_term in self.idf:
                 surface.setdefault(variant, head_term)
         self.surface = surface
-        self.own_words = frozenset(
-            w
-            for entry in entries
-            for text in (entry.text(lang).title, *entry.text(lang).questions)
-            for w in fold(text).split()
-            if w not in _ALL_STOP
-        )
+        #: The question words of this language as written (before synonyms): a vote for
+        #: which language a question is in.
+        self.own_words = frozenset(own_words)
         self.surface_words = list(surface)
         self.vocab = set(self.idf)
         self.compound_heads = {w for w in surface if len(w) >= 3}
@@ -226,24 +224,33 @@ class Analyser:
                 else:
                     single.setdefault(folded, head)
         self.single = single
-        self.multi_re = (
-            re.compile(
-                r"\b("
-                + "|".join(re.escape(p) for p in sorted(multi, key=len, reverse=True))
-                + r")\b"
-            )
-            if multi
-            else None
-        )
-        self.multi = multi
+        # Multi-word synonyms by their first word, longest first: a scan over the words
+        # costs a dictionary look-up per word, however many phrases there are.
+        by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+        for phrase, head in multi.items():
+            words = tuple(phrase.split())
+            by_first[words[0]].append((words, head))
+        for options in by_first.values():
+            options.sort(key=lambda o: len(o[0]), reverse=True)
+        self.multi = dict(by_first)
 
     def words(self, text: str, lang: Lang) -> list[str]:
         """Folded content words of `text`, synonyms mapped to their head word."""
-        folded = fold(text)
-        if self.multi_re is not None:
-            folded = self.multi_re.sub(lambda m: self.multi[m.group(1)], folded)
+        return self.folded_words(fold(text))
+
+    def folded_words(self, folded: str) -> list[str]:
+        """`words` for text that is folded already."""
+        words = folded.split()
         out: list[str] = []
-        for word in folded.split():
+        i = 0
+        while i < len(words):
+            word = words[i]
+            step = 1
+            for phrase, head in self.multi.get(word, ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    word, step = head, len(phrase)
+                    break
+            i += step
             word = self.single.get(word, word)
             if word not in _ALL_STOP and not (len(word) == 1 and not word.isdigit()):
                 out.append(word)

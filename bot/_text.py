@@ -40,21 +40,34 @@ def clean_input(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case ASCII words: NFKC, case-folded, accents removed, punctuation to spaces."""
-    text = unicodedata.normalize("NFKD", _INVISIBLE.sub("", text).casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _INVISIBLE.sub("", text).casefold()
+    if not text.isascii():  # most text is plain ASCII: skip the per-character pass
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     # Dutch and English contractions people type: m'n, z'n, d'r, I'm, don't.
     text = text.replace("\u2019", "'").replace("`", "'")
-    text = re.sub(
-        r"\b(m|z|d)'(n|r)\b", lambda m: {"m": "mijn", "z": "zijn", "d": "haar"}[m[1]], text
-    )
-    text = re.sub(r"\b(ca|wo)n't\b", lambda m: "can not" if m[1] == "ca" else "will not", text)
-    text = re.sub(r"n't\b", " not", text)
-    text = re.sub(r"'(m|re|ve)\b", lambda m: _CONTRACTED[m[1]], text)
-    text = re.sub(r"'(s|ll|d)\b", "", text)
+    if "'" in text:
+        text = _APOSTROPHE.sub(lambda m: _APOSTROPHE_FORMS.get(m[0], ""), text)
+        text = text.replace("n't", " not")
     return " ".join(_SPOKEN.get(w, w) for w in _NON_WORD.sub(" ", text).split())
 
 
-_CONTRACTED = {"m": " am", "re": " are", "ve": " have"}
+_APOSTROPHE = re.compile(r"\b(?:[mzd]'[nr]|can't|won't)\b|'(?:m|re|ve|s|ll|d)\b")
+_APOSTROPHE_FORMS = {
+    "m'n": "mijn",
+    "z'n": "zijn",
+    "d'r": "haar",
+    "m'r": "mijn",
+    "z'r": "zijn",
+    "d'n": "de",
+    "can't": "can not",
+    "won't": "will not",
+    "'m": " am",
+    "'re": " are",
+    "'ve": " have",
+}
+
+
 #: Contractions typed without an apostrophe, and spoken forms, written out: "i dont want
 #: to live" must read like "I don't want to live" (crisis phrases rely on it).
 _SPOKEN = {

@@ -9,13 +9,20 @@ and every mapping and list remembers the line it came from so errors can name it
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, NodeEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 #: Largest knowledge file read; a bigger one is refused before parsing.
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -56,11 +63,35 @@ def line_of(value: object, default: int = 0) -> int:
     return int(getattr(value, "line", default))
 
 
-class _StrictLoader(yaml.SafeLoader):
+_CParser: Any
+try:
+    _CParser = importlib.import_module("yaml._yaml").CParser
+except (ImportError, AttributeError):  # pragma: no cover - PyYAML built without libyaml
+    _CParser = None
+
+
+class _FastBase(Composer, _CParser or Parser, SafeConstructor, Resolver):  # type: ignore[misc]
+    """libyaml scans and parses (most of the work, in C); composing and constructing stay
+    in Python, in `_StrictLoader` below, where anchors, tags and duplicate keys are refused
+    with their line. Without libyaml, PyYAML's own parser does the same, slower."""
+
+    def __init__(self, stream: str) -> None:
+        if _CParser is not None:
+            _CParser.__init__(self, stream)
+        else:  # pragma: no cover
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+
+class _StrictLoader(_FastBase):
     """Safe loader without aliases, anchors, custom tags, duplicate keys or 1.1 traps."""
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
+        event = self.peek_event()
         if isinstance(event, AliasEvent):
             raise yaml.MarkedYAMLError(
                 problem="aliases (*name) are not allowed; write the value out in full",
