@@ -18,9 +18,11 @@ the cost grows with the answerable part of the knowledge base, not its size.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+import string
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -30,6 +32,9 @@ from bot._text import STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
 
 _ALL_STOP = STOPWORDS["nl"] | STOPWORDS["en"]
+#: Dropped from questions and texts: stop words and lone letters (folded words are only
+#: ever a-z and 0-9, so these are all the one-letter non-digits).
+_DROP = _ALL_STOP | set(string.ascii_lowercase)
 #: Weight of words found only in an entry's answer text (not its title, questions or keywords).
 _ANSWER_WEIGHT = 0.35
 _KEYWORD_WEIGHT = 1.0
@@ -64,37 +69,38 @@ class _LangIndex:
     def __init__(self, lang: Lang, entries: Sequence[Entry], analyser: Analyser) -> None:
         self.lang = lang
         self.analyser = analyser
+        # Stems of the knowledge base's own words only. Question words are stemmed
+        # afresh every time and never remembered: no cache holds what people wrote.
+        stems: dict[str, str] = {}
+
+        def terms_of(words: Iterable[str]) -> list[str]:
+            # Most words were seen before: look them all up in one go, stem only the new.
+            words = list(words)
+            for word in [w for w in words if w not in stems]:
+                stems[word] = stem(word, lang)
+            return list(map(stems.__getitem__, words))
+
         strong: list[dict[str, float]] = []
-        phrasings: list[_Phrasing] = []
-        surface: dict[str, str] = {}
+        phrasings: list[tuple[int, frozenset[str], str]] = []
         own_words: set[str] = set()
         for i, entry in enumerate(entries):
             t = entry.text(lang)
             terms: dict[str, float] = {}
-            texts = [t.title, *t.questions]
-            for text in texts:
-                folded = fold(text)
-                own_words.update(w for w in folded.split() if w not in _ALL_STOP)
-                words = analyser.folded_words(folded)
-                for w in words:
-                    surface.setdefault(w, stem(w, lang))
-                ts = frozenset(stem(w, lang) for w in words)
-                for term in ts:
-                    terms[term] = 1.0
+            for text in (t.title, *t.questions):
+                split = fold(text).split()
+                own_words.update(split)
+                words = analyser.split_words(split)
+                ts = frozenset(terms_of(words))
+                terms.update(dict.fromkeys(ts, 1.0))
                 if ts:
-                    phrasings.append(_Phrasing(i, ts, 0.0, " ".join(words)))
+                    phrasings.append((i, ts, " ".join(words)))
             for kw in t.keywords:
-                for w in analyser.words(kw, lang):
-                    surface.setdefault(w, stem(w, lang))
-                    terms[stem(w, lang)] = _KEYWORD_WEIGHT
-            for w in analyser.words(t.answer, lang):
-                surface.setdefault(w, stem(w, lang))
-                terms.setdefault(stem(w, lang), _ANSWER_WEIGHT)
-            strong.append(terms)
-        df: dict[str, int] = defaultdict(int)
-        for terms in strong:
-            for term in terms:
-                df[term] += 1
+                terms.update(dict.fromkeys(terms_of(analyser.words(kw, lang)), _KEYWORD_WEIGHT))
+            # Words only in the answer weigh less; the stronger weights above win.
+            answer = dict.fromkeys(terms_of(dict.fromkeys(analyser.words(t.answer, lang))))
+            strong.append(dict.fromkeys(answer, _ANSWER_WEIGHT) | terms)
+        own_words -= _ALL_STOP
+        df = Counter(chain.from_iterable(strong))
         n = max(len(entries), 1)
         self.idf = {term: math.log(1.0 + n / count) for term, count in df.items()}
         self.unknown_idf = math.log(1.0 + n) + 0.5
@@ -103,32 +109,40 @@ class _LangIndex:
             for term, weight in terms.items():
                 self.postings[term].append((i, weight))
         self.phrasings_of: dict[int, list[_Phrasing]] = defaultdict(list)
-        for p in phrasings:
-            weight = sum(self.idf.get(term, 0.0) for term in p.terms)
-            self.phrasings_of[p.entry].append(_Phrasing(p.entry, p.terms, weight, p.words))
-        # Every spelling of a synonym is a typo target too, so "manger" finds "manager"
-        # even though the index only holds the group's head word.
+        idf = self.idf
+        # fsum: sums over sets come out the same in every process, whatever the hash seed.
+        for i, ts, joined in phrasings:
+            weight = math.fsum(map(idf.__getitem__, ts))
+            self.phrasings_of[i].append(_Phrasing(i, ts, weight, joined))
+        self._stems = stems
+        # Every word of the knowledge base is a typo target, and so is every spelling of
+        # a synonym, so "manger" finds "manager" though the index only holds the head word.
+        surface = dict(stems)
         for variant, head in analyser.single.items():
             head_term = stem(head, lang)
-            if head_term in self.idf:
+            if head_term in idf:
                 surface.setdefault(variant, head_term)
         self.surface = surface
         #: The question words of this language as written (before synonyms): a vote for
         #: which language a question is in.
         self.own_words = frozenset(own_words)
         self.surface_words = list(surface)
-        self.vocab = set(self.idf)
-        self.compound_heads = {w for w in surface if len(w) >= 3}
+        self.vocab = set(idf)
+
+    def stem(self, word: str) -> str:
+        """The stem of a folded word (looked up for the knowledge base's own words)."""
+        term = self._stems.get(word)
+        return stem(word, self.lang) if term is None else term
 
     def resolve(self, word: str) -> tuple[str, float] | None:
         """Map one folded word to an indexed term and a confidence factor, or None."""
         if len(word) > MAX_WORD:
             return None
-        term = stem(word, self.lang)
+        term = self.stem(word)
         if term in self.vocab:
             return term, 1.0
         if self.lang == "nl" and word.startswith("ge") and len(word) > 5:
-            term = stem(word[2:], self.lang)
+            term = self.stem(word[2:])
             if term in self.vocab:
                 return term, 0.9
         typo = self.correct_typo(word)
@@ -139,7 +153,7 @@ class _LangIndex:
         for cut in range(len(word) - 1, 4, -1):
             if len(word) - cut > 4:
                 break
-            term = stem(word[:cut], self.lang)
+            term = self.stem(word[:cut])
             if term in self.vocab and len(term) >= 5:
                 return term, 0.8
         return None
@@ -175,7 +189,7 @@ class _LangIndex:
             return []
         for cut in range(len(word) - 3, 2, -1):
             left, right = word[:cut], word[cut:]
-            rterm = stem(right, self.lang)
+            rterm = self.stem(right)
             if rterm not in self.vocab:
                 continue
             for head in (
@@ -184,7 +198,7 @@ class _LangIndex:
                 left[:-2] if left.endswith("en") else "",
             ):
                 if len(head) >= 3:
-                    lterm = stem(head, self.lang)
+                    lterm = self.stem(head)
                     if lterm in self.vocab:
                         return [lterm, rterm]
         return []
@@ -240,21 +254,28 @@ class Analyser:
 
     def folded_words(self, folded: str) -> list[str]:
         """`words` for text that is folded already."""
-        words = folded.split()
-        out: list[str] = []
-        i = 0
-        while i < len(words):
-            word = words[i]
-            step = 1
-            for phrase, head in self.multi.get(word, ()):
-                if tuple(words[i : i + len(phrase)]) == phrase:
-                    word, step = head, len(phrase)
-                    break
-            i += step
-            word = self.single.get(word, word)
-            if word not in _ALL_STOP and not (len(word) == 1 and not word.isdigit()):
-                out.append(word)
-        return out
+        return self.split_words(folded.split())
+
+    def split_words(self, words: list[str]) -> list[str]:
+        """`words` for the words of folded text."""
+        multi = self.multi
+        # Only where a multi-word synonym could start is there a Python-level look;
+        # the rest is mapped in one comprehension (this runs for every answer text).
+        starts = [i for i, w in enumerate(words) if w in multi]
+        if starts:
+            joined: list[str] = []
+            pos = 0
+            for i in starts:
+                if i < pos:
+                    continue
+                for phrase, head in multi[words[i]]:
+                    if tuple(words[i : i + len(phrase)]) == phrase:
+                        joined += words[pos:i]
+                        joined.append(head)
+                        pos = i + len(phrase)
+                        break
+            words = joined + words[pos:] if pos else words
+        return [w for w in map(self.single.get, words, words) if w not in _DROP]
 
 
 class Matcher:
@@ -330,7 +351,7 @@ class Matcher:
             sim = 0.0
             surface = 0.0
             for p in index.phrasings_of.get(i, ()):
-                shared = sum(index.idf[t] for t in qterms & p.terms)
+                shared = math.fsum(index.idf[t] for t in qterms & p.terms)
                 if shared <= 0:
                     continue
                 dice = 2.0 * shared / (qweight + p.weight)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 import snowballstemmer
 
@@ -16,7 +15,7 @@ _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
 )
-_NON_WORD = re.compile(r"[^0-9a-z]+")
+_WORD = re.compile(r"[0-9a-z]+")
 
 
 def clean_input(text: str) -> str:
@@ -40,16 +39,19 @@ def clean_input(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case ASCII words: NFKC, case-folded, accents removed, punctuation to spaces."""
-    text = _INVISIBLE.sub("", text).casefold()
-    if not text.isascii():  # most text is plain ASCII: skip the per-character pass
-        text = unicodedata.normalize("NFKD", text)
+    text = text.casefold()
+    if not text.isascii():  # most text is plain ASCII: skip the per-character passes
+        text = unicodedata.normalize("NFKD", _INVISIBLE.sub("", text))
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     # Dutch and English contractions people type: m'n, z'n, d'r, I'm, don't.
     text = text.replace("\u2019", "'").replace("`", "'")
     if "'" in text:
         text = _APOSTROPHE.sub(lambda m: _APOSTROPHE_FORMS.get(m[0], ""), text)
         text = text.replace("n't", " not")
-    return " ".join(_SPOKEN.get(w, w) for w in _NON_WORD.sub(" ", text).split())
+    words = _WORD.findall(text)
+    if not _SPOKEN.keys().isdisjoint(words):
+        words = [_SPOKEN.get(w, w) for w in words]
+    return " ".join(words)
 
 
 _APOSTROPHE = re.compile(r"\b(?:[mzd]'[nr]|can't|won't)\b|'(?:m|re|ve|s|ll|d)\b")
@@ -496,7 +498,6 @@ def guess_language(folded: str) -> tuple[Lang | None, float]:
 _STEMMERS = {"nl": snowballstemmer.stemmer("dutch"), "en": snowballstemmer.stemmer("english")}
 
 
-@lru_cache(maxsize=65536)
 def stem(word: str, lang: Lang) -> str:
     """Snowball stem of one folded word; words joined by '_' (synonym heads) are kept."""
     if "_" in word or word.isdigit() or len(word) <= 3:

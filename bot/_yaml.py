@@ -181,6 +181,134 @@ _StrictLoader.add_constructor(
 )
 
 
+class _Unusual(Exception):
+    """The fast reader met something only the strict reader explains well."""
+
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_DATE = "tag:yaml.org,2002:timestamp"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+#: Anchors (&a), aliases (*a) and tags (!t): candidates for a look at the character before.
+_SPECIAL = re.compile(r"[&*!](?=\S)")
+#: A bound on nesting depth: the flow brackets plus a line's leading indentation and
+#: block indicators ("- ", "? "). A file that may nest deeper goes the strict way:
+#: libyaml's composer recurses in C, and 100,000 "[" would crash the process instead of
+#: being refused. (Measured: it survives 20,000 levels in a thread with the default stack.)
+_FAST_MAX_DEPTH = 1000
+
+
+if _CParser is not None:
+
+    class _CLoader(_CParser, Resolver):  # type: ignore[misc]
+        """libyaml composes the node tree in C; `_build` then checks and converts it."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            Resolver.__init__(self)
+
+        def descend_resolver(self, current_node: object, current_index: object) -> None:
+            pass  # no path resolvers here: skip the per-node bookkeeping
+
+        def ascend_resolver(self) -> None:
+            pass
+
+        def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
+            # Resolver.resolve, minus the path resolvers this loader never has: it runs
+            # once per scalar and was a fifth of the load time.
+            if kind is ScalarNode:
+                if implicit[0]:
+                    for tag, regexp in _IMPLICIT.get(value[:1], ()):
+                        if regexp.match(value):
+                            return str(tag)
+                return _STR
+            return _SEQ if kind is SequenceNode else _MAP
+
+    _IMPLICIT: dict[str, list[tuple[str, re.Pattern[str]]]] = _StrictLoader.yaml_implicit_resolvers
+
+
+def _has_special(text: str) -> bool:
+    """Whether an anchor, alias or tag may be in the text, where YAML would read one:
+    such a file goes the strict way, which refuses it with its line."""
+    for m in _SPECIAL.finditer(text):
+        i = m.start()
+        if i == 0 or text[i - 1] in " \t\r\n[{,":
+            return True
+    return False
+
+
+def _fast_eligible(text: str) -> bool:
+    if _CParser is None or "<<" in text or _has_special(text):
+        return False
+    flow = text.count("[") + text.count("{")
+    if flow >= _FAST_MAX_DEPTH:
+        return False
+    deep_block = re.compile(rf"^[ ?-]{{{_FAST_MAX_DEPTH - flow - 2},}}", re.MULTILINE)
+    return deep_block.search(text) is None
+
+
+def _build(node: Node, seen: set[int]) -> Any:
+    """Plain Python values from a node tree, as `_StrictLoader` would construct them.
+
+    Raises:
+        _Unusual: For anything `_StrictLoader` refuses or treats specially, so that it
+            can say what and where.
+    """
+    tag = node.tag
+    if isinstance(node, ScalarNode):
+        value = node.value
+        if tag == _STR:
+            return value
+        if tag == _INT:
+            return int(value)
+        if tag == _BOOL:
+            return value == "true"
+        if tag == _NULL:
+            return None
+        if tag == _DATE:
+            try:
+                return _dt.date.fromisoformat(value)
+            except ValueError:
+                raise _Unusual from None
+        raise _Unusual
+    if id(node) in seen:  # the same node twice: an alias
+        raise _Unusual
+    seen.add(id(node))
+    if isinstance(node, MappingNode) and tag == _MAP:
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        key_lines: dict[str, int] = {}
+        result.key_lines = key_lines
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in (_STR, _INT, _BOOL):
+                raise _Unusual
+            key = str(key_node.value)
+            if key in key_lines or key == "<<":
+                raise _Unusual
+            result[key] = _build(value_node, seen)
+            key_lines[key] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, SequenceNode) and tag == _SEQ:
+        items = LineList(_build(child, seen) for child in node.value)
+        items.line = node.start_mark.line + 1
+        items.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return items
+    raise _Unusual
+
+
+def _load_fast(text: str) -> Any:
+    loader = _CLoader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    return None if node is None else _build(node, set())
+
+
 def load_yaml_text(text: str, path: Path) -> Any:
     """Parse YAML text strictly.
 
@@ -190,8 +318,17 @@ def load_yaml_text(text: str, path: Path) -> Any:
     if "\t" in text:
         lineno = text[: text.index("\t")].count("\n") + 1
         raise YamlProblem(path, lineno, "a tab character; indent with spaces only")
+    if _fast_eligible(text):
+        try:
+            return _load_fast(text)
+        except (_Unusual, yaml.YAMLError, ValueError, RecursionError):
+            pass  # the strict reader below finds the problem and names its line
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+    except RecursionError:
+        raise YamlProblem(
+            path, 0, "blocks or lists are nested too deeply; this is not a knowledge file"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0

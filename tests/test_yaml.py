@@ -6,8 +6,19 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
 
-from bot._yaml import MAX_FILE_BYTES, YamlProblem, load_yaml_file, load_yaml_text
+from bot._yaml import (
+    MAX_FILE_BYTES,
+    LineDict,
+    LineList,
+    YamlProblem,
+    _fast_eligible,
+    _load_fast,
+    _StrictLoader,
+    load_yaml_file,
+    load_yaml_text,
+)
 
 P = Path("knowledge/x.yaml")
 
@@ -79,3 +90,55 @@ def test_file_limits(tmp_path: Path) -> None:
     assert info.value.line == 2 and "UTF-8" in info.value.message
     with pytest.raises(YamlProblem, match="cannot read"):
         load_yaml_file(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,  # libyaml's C composer would overflow the stack on this
+        "a: " + "[" * 5_000 + "]" * 5_000 + "\n",
+        "a:\n" + "".join(" " * i + "-\n" for i in range(1, 1_500)),
+        "- " * 3_000 + "x\n",
+    ],
+)
+def test_deep_nesting_is_refused_not_a_crash(text: str) -> None:
+    p = problem(text)
+    assert "nested too deeply" in p.message or p.line > 0
+
+
+def _shape(value: object) -> object:
+    """Value plus every remembered line, to compare two readings exactly."""
+    if isinstance(value, LineDict):
+        items = tuple((k, value.line_of(k), _shape(v)) for k, v in value.items())
+        return ("map", value.line, items)
+    if isinstance(value, LineList):
+        return ("list", value.line, tuple(value.item_lines), tuple(_shape(v) for v in value))
+    return (type(value).__name__, value)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(Path("knowledge").rglob("*.yaml")), ids=lambda p: str(p.name)
+)
+def test_fast_reader_equals_strict_reader(path: Path) -> None:
+    """libyaml composes the bundled files; the result must be what the strict reader
+    builds, lines included, or a refusal there would differ from one here."""
+    text = path.read_text(encoding="utf-8")
+    assert _fast_eligible(text)
+    strict = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    assert _shape(_load_fast(text)) == _shape(strict)
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("a: x\nb: [1, 2]\nc: {d: 1, d: 2}\n", "twice"),
+        ("note: see *this*\nx: &y 1\n", "anchors"),
+        ("a: Q&A is fine\nb: wow! also fine\n", ""),
+        ("a:\n  - 1\n  - ~: 2\n", ""),
+    ],
+)
+def test_fast_and_strict_agree_on_edge_cases(text: str, word: str) -> None:
+    if word:
+        assert word in problem(text).message
+    else:
+        assert load_yaml_text(text, P) == yaml.load(text, Loader=_StrictLoader)  # noqa: S506
