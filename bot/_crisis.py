@@ -6,19 +6,32 @@ of words is within a few edits of it, compared with the spaces taken out, so
 counted (a swap of two letters is one), not a similarity ratio: a ratio forgives a whole
 different word in a long phrase ("ik wil niet meer in dit team" is no crisis), an edit
 budget does not.
-Exclusions (crisis.yaml `not_crisis`) keep questions *about* danger, such as a counsellor
-asking what to do, from being treated as the person's own crisis.
+Phrases cannot list every way of saying it ("zegt dat hij er een eind aan wil maken",
+"ik heb pillen gespaard"), so crisis.yaml also has `together` rules: groups of words
+that signal danger when each group occurs within a few words of the others, in any
+order, with small typos and other word endings (Snowball stems) forgiven.
+Exclusions (crisis.yaml `not_crisis`) keep questions *about* danger, such as training on
+suicide prevention, from being treated as the person's own crisis.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot._text import fold
-from bot._types import Lang
+from bot._text import fold, stem
+from bot._types import LANGS, Lang
+
+#: The words of one `together` rule must all lie within this many words.
+TOGETHER_WINDOW = 10
+#: Longer words are no words (pasted data): not compared for typos.
+_MAX_WORD = 40
+
+Rule = Sequence[Sequence[str]]
 
 
 def allowed_edits(length: int) -> int:
@@ -39,6 +52,7 @@ class CrisisDetector:
         self,
         phrases: Mapping[Lang, Iterable[str]],
         exclusions: Mapping[Lang, Iterable[str]] | None = None,
+        together: Mapping[Lang, Iterable[Rule]] | None = None,
     ) -> None:
         self.phrases = sorted(
             {f for ps in phrases.values() for p in ps if (f := fold(p))}, key=len, reverse=True
@@ -46,33 +60,136 @@ class CrisisDetector:
         self.exclusions = sorted(
             {f for ps in (exclusions or {}).values() for p in ps if (f := fold(p))}
         )
+        self.together = _Together([r for rs in (together or {}).values() for r in rs])
+        self.words = frozenset(w for p in self.phrases for w in p.split()) | self.together.words
+        # Every message goes through here: exact hits in one regular-expression scan, and
+        # one C++ pass that leaves only the phrases worth a closer look for typos.
+        exact = [re.escape(p) for p in self.phrases]
+        inside = [re.escape(p) for p in self.phrases if " " not in p and len(p) >= 7]
+        self._exact = re.compile(
+            rf"(?<!\S)(?:{'|'.join(exact)})(?!\S)" + (f"|{'|'.join(inside)}" if inside else "")
+            if exact
+            else r"(?!)"
+        )
+        self._fuzzy = [
+            p
+            for p in self.phrases
+            if allowed_edits(len(p.replace(" ", ""))) and (" " in p or len(p) >= 5)
+        ]
 
     def is_crisis(self, text: str) -> bool:
-        """True when `text` holds a crisis phrase (with small typos) and no exclusion."""
+        """True when `text` holds a crisis phrase or `together` rule (with small typos)
+        and no exclusion."""
         folded = fold(text)
         if not folded:
             return False
         words = folded.split()
         if any(f" {e} " in f" {folded} " for e in self.exclusions):
             return False
-        return any(_contains(words, folded, p) for p in self.phrases)
+        if self._exact.search(folded):
+            return True
+        candidates = process.extract(
+            folded, self._fuzzy, scorer=fuzz.partial_ratio, score_cutoff=75, limit=None
+        )
+        return any(_near_phrase(words, p) for p, _, _ in candidates) or self.together.match(words)
+
+    def remainder(self, text: str) -> str:
+        """The folded text without any word of a crisis phrase or rule: what is left
+        when the alarm words are taken out, to see whether a question remains."""
+        long_words = [w for w in self.words if len(w) >= 7]
+        return " ".join(
+            w
+            for w in fold(text).split()
+            if w not in self.words and not any(c in w for c in long_words)
+        )
 
 
-def _contains(words: list[str], folded: str, phrase: str) -> bool:
-    if f" {phrase} " in f" {folded} ":
-        return True
+class _Together:
+    """`together` rules, indexed by every form a word may take (as written, and its Dutch
+    and English stem), so a message costs a few dictionary look-ups per word."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules: list[list[list[tuple[str, ...]]]] = []
+        self.single: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.multi: dict[str, list[tuple[tuple[str, ...], int, int]]] = defaultdict(list)
+        for r, rule in enumerate(rules):
+            groups = [[tuple(fold(alt).split()) for alt in group] for group in rule]
+            groups = [[alt for alt in group if alt] for group in groups]
+            if len(groups) < 2 or not all(groups):
+                continue
+            self.rules.append(groups)
+            r = len(self.rules) - 1
+            for g, group in enumerate(groups):
+                for alt in group:
+                    if len(alt) == 1:
+                        for form in _forms(alt[0]):
+                            self.single[form].append((r, g))
+                    else:
+                        self.multi[alt[0]].append((alt, r, g))
+        self.words = frozenset(
+            w for rule in self.rules for group in rule for alt in group for w in alt
+        )
+        # Typos are forgiven in longer words only: one edit turns "dood" into "door".
+        self.typo_targets = [w for w in self.single if len(w) >= 6 and "_" not in w]
+
+    def match(self, words: list[str]) -> bool:
+        if not self.rules:
+            return False
+        hits: dict[int, list[tuple[int, int]]] = defaultdict(list)  # rule -> (position, group)
+        known: dict[str, set[tuple[int, int]]] = {}  # per message only: words repeat
+        for i, word in enumerate(words):
+            if len(word) > _MAX_WORD:
+                continue
+            single = known.get(word)
+            if single is None:
+                single = known[word] = self._single_hits(word)
+            found = set(single)
+            for phrase, r, g in self.multi.get(word, ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    found.add((r, g))
+            for r, g in found:
+                hits[r].append((i, g))
+        return any(self._near(hits[r], len(self.rules[r])) for r in hits)
+
+    def _single_hits(self, word: str) -> set[tuple[int, int]]:
+        found: set[tuple[int, int]] = set()
+        for form in _forms(word):
+            found.update(self.single.get(form, ()))
+        if not found and len(word) >= 6:
+            for target, _, _ in process.extract(
+                word, self.typo_targets, scorer=OSA.distance, score_cutoff=1, limit=4
+            ):
+                if target[0] == word[0]:
+                    found.update(self.single[target])
+        return found
+
+    @staticmethod
+    def _near(hits: list[tuple[int, int]], groups: int) -> bool:
+        """Whether every group has a hit within one window of words."""
+        if len({g for _, g in hits}) < groups:
+            return False
+        hits.sort()
+        for start, _ in hits:
+            inside = {g for pos, g in hits if start <= pos < start + TOGETHER_WINDOW}
+            if len(inside) == groups:
+                return True
+        return False
+
+
+def _forms(word: str) -> set[str]:
+    """A folded word as written and as its Dutch and English stem."""
+    return {word, *(stem(word, lang) for lang in LANGS)}
+
+
+def _near_phrase(words: list[str], phrase: str) -> bool:
+    """Whether a window of words is within the phrase's edit budget.
+
+    Exact hits, and single words inside a Dutch compound ("zelfmoordgedachten"), are
+    found before this; short single words only ever match exactly (too many near misses).
+    """
     n = phrase.count(" ") + 1
-    if n == 1 and len(phrase) >= 7 and phrase in folded:
-        return True  # inside a Dutch compound: "zelfmoordgedachten"
-    if n == 1 and len(phrase) < 5:
-        return False  # short single words only match exactly: too many near misses
     target = phrase.replace(" ", "")
     budget = allowed_edits(len(target))
-    if budget == 0:
-        return False
-    # Cheap C++ pre-check on the whole text; the word windows below decide.
-    if not fuzz.partial_ratio(phrase, folded, score_cutoff=75):
-        return False
     # Short words carry the meaning of a phrase ("is nu in gevaar" is not "is in gevaar"),
     # and deleting one costs only two edits: they must be there as they are.
     short = [w for w in phrase.split() if len(w) <= 2]

@@ -48,7 +48,7 @@ class Engine:
     def _use(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.matcher = Matcher(kb)
-        self.crisis = CrisisDetector(kb.crisis, kb.crisis_exclusions)
+        self.crisis = CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together)
         self.router = Router(kb)
         self.entries = kb.by_id
         commands: dict[str, str] = {}
@@ -134,7 +134,7 @@ class Engine:
                 choices=self._start_choices(lang),
             )
         if self.crisis.is_crisis(text):
-            return self._crisis(lang, state)
+            return self._crisis(lang, state, text, guess)
         if folded.isdigit() and len(folded) <= 3:
             action = state.choices.get(int(folded))
             if action is None:
@@ -199,7 +199,13 @@ class Engine:
         return self._clarify(matches[:3], state, lang, best.score, external, runner_up)
 
     def _entry_reply(
-        self, entry: Entry, state: State, lang: Lang, confidence: float, external: bool = False
+        self,
+        entry: Entry,
+        state: State,
+        lang: Lang,
+        confidence: float,
+        external: bool = False,
+        crisis: CrisisNotice | None = None,
     ) -> Reply:
         state.last_entry = entry.id
         t = entry.text(lang)
@@ -224,6 +230,7 @@ class Engine:
             choices=choices,
             choices_prompt=self.kb.text("related_prompt", lang) if choices else "",
             footer=self.kb.text("disclaimer", lang),
+            crisis=crisis,
         )
 
     def _clarify(
@@ -261,9 +268,26 @@ class Engine:
             choices=self._start_choices(lang),
         )
 
-    def _crisis(self, lang: Lang, state: State) -> Reply:
+    def _crisis(self, lang: Lang, state: State, text: str = "", guess: Lang | None = None) -> Reply:
+        """112 / 113 first, then people to talk to.
+
+        A message may also be a question about acting in danger, such as a counsellor
+        whose reporter is at risk (an entry routed to `emergency`). If that question
+        still stands once the alarm words are taken out, its answer comes with the notice
+        on top; if it only matched through the alarm words ("ik heb zelfmoordgedachten"),
+        it is offered as a choice. Other entries are not offered here: next to someone's
+        crisis, a topic guessed from everyday words reads as not listening.
+        """
         emergency = self.router.contacts(("emergency",), lang, None)
         notice = CrisisNotice(text=self.kb.text("crisis", lang), contacts=emergency)
+        choices = [Choice(1, self.kb.text("choice_talk", lang), "talk")]
+        matches = self.matcher.match(text, limit=1, lang=guess) if text else []
+        if matches and matches[0].score >= ANSWER_AT and "emergency" in matches[0].entry.routes:
+            entry = matches[0].entry
+            rest = self.matcher.match(self.crisis.remainder(text), limit=1, lang=guess)
+            if rest and rest[0].entry is entry and rest[0].score >= ANSWER_AT:
+                return self._entry_reply(entry, state, lang, matches[0].score, crisis=notice)
+            choices.append(Choice(2, entry.text(lang).title, f"entry:{entry.id}"))
         return self._reply(
             ReplyKind.CRISIS,
             lang,
@@ -272,7 +296,7 @@ class Engine:
             routes=("emergency", "bmw", "vpoo"),
             contacts=self.router.contacts(("bmw", "vpoo"), lang, state.organisation),
             contacts_intro=self.kb.text("label_contacts", lang),
-            choices=(Choice(1, self.kb.text("choice_talk", lang), "talk"),),
+            choices=tuple(choices),
         )
 
     def _group(self, lang: Lang) -> Reply:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bot._text import fold
 from bot._types import LANGS, ROLES, ContactMethod, Lang, Source
 from bot._yaml import LineDict, LineList, YamlProblem, line_of, load_yaml_file
 
@@ -185,6 +186,8 @@ class KnowledgeBase:
     synonyms: tuple[tuple[str, ...], ...]
     crisis: Mapping[Lang, tuple[str, ...]]
     crisis_exclusions: Mapping[Lang, tuple[str, ...]]
+    #: Word groups that signal a crisis together: per rule, groups of alternatives.
+    crisis_together: Mapping[Lang, tuple[tuple[tuple[str, ...], ...], ...]]
     external_triggers: Mapping[Lang, tuple[str, ...]]
     triage: tuple[TriageOption, ...]
     texts: Mapping[str, Mapping[Lang, str]]
@@ -377,6 +380,7 @@ class _Loader:
         organisations = self.load_organisations(root / "organisations", roles)
         synonyms = self.load_synonyms(root / "synonyms")
         crisis, exclusions = self.load_phrases(root / "crisis.yaml", "crisis", "not_crisis")
+        together = self.load_together(root / "crisis.yaml")
         external, _ = self.load_phrases(root / "routing.yaml", "external_vp", None)
         triage = self.load_triage(root / "routing.yaml", roles)
         entries = self.load_entries(root / "entries", roles, {t.id for t in themes})
@@ -393,6 +397,7 @@ class _Loader:
             synonyms=tuple(synonyms),
             crisis=crisis,
             crisis_exclusions=exclusions,
+            crisis_together=together,
             external_triggers=external,
             triage=tuple(triage),
             texts=texts,
@@ -638,6 +643,38 @@ class _Loader:
                 for lang in LANGS:
                     excl[lang] = tuple(self.word_list(path, eblock, lang, required=False))
         return phrases, excl
+
+    def load_together(self, path: Path) -> dict[Lang, tuple[tuple[tuple[str, ...], ...], ...]]:
+        """Crisis rules such as `pillen|tabletten + gespaard|overdosis`: every group (split
+        by "+") must occur near the others; a group is alternatives split by "|"."""
+        out: dict[Lang, tuple[tuple[tuple[str, ...], ...], ...]] = {}
+        data = self.read(path)
+        block = data.get("together") if isinstance(data, LineDict) else None
+        if block is None:
+            return out
+        if not isinstance(block, LineDict):
+            self.error(path, line_of(block), "'together' must hold 'nl' and 'en' lists")
+            return out
+        for lang in LANGS:
+            items = block.get(lang)
+            rules: list[tuple[tuple[str, ...], ...]] = []
+            for i, rule in enumerate(self.word_list(path, block, lang, required=False)):
+                line = items.line_at(i) if isinstance(items, LineList) else block.line_of(lang)
+                groups = tuple(
+                    tuple(alt for a in group.split("|") if (alt := fold(a)))
+                    for group in rule.split("+")
+                )
+                if len(groups) < 2 or not all(groups):
+                    self.error(
+                        path,
+                        line,
+                        f"'{rule}' needs two or more word groups joined by '+', each with "
+                        "words joined by '|', e.g. 'pillen|tabletten + gespaard|overdosis'",
+                    )
+                    continue
+                rules.append(groups)
+            out[lang] = tuple(rules)
+        return out
 
     def load_triage(self, path: Path, roles: Mapping[str, Role]) -> list[TriageOption]:
         items = self.read_block(path, "triage", list)

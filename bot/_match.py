@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._kb import Entry, KnowledgeBase
-from bot._text import STOPWORDS, fold, stem
+from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
 
 _ALL_STOP = STOPWORDS["nl"] | STOPWORDS["en"]
@@ -38,8 +38,14 @@ _DROP = _ALL_STOP | set(string.ascii_lowercase)
 #: Weight of words found only in an entry's answer text (not its title, questions or keywords).
 _ANSWER_WEIGHT = 0.35
 _KEYWORD_WEIGHT = 1.0
+#: The most an everyday word (LIGHT_WORDS) weighs: as much as a word in a sixth of entries.
+_LIGHT_IDF = 2.0
 #: Longer "words" are no words (pasted data, keyboard mashing): no typo or compound search.
 MAX_WORD = 40
+#: A question whose unknown words carry at least this share of its weight is scored no
+#: higher than _UNSURE_CEILING, just under the engine's answer threshold.
+_UNKNOWN_SHARE = 0.45
+_UNSURE_CEILING = 0.49
 #: How many candidates (by coverage) get the costlier phrasing comparison.
 _SHORTLIST = 40
 #: A match through the other language's phrasings counts this much.
@@ -103,6 +109,8 @@ class _LangIndex:
         df = Counter(chain.from_iterable(strong))
         n = max(len(entries), 1)
         self.idf = {term: math.log(1.0 + n / count) for term, count in df.items()}
+        for term in {stem(w, lang) for w in LIGHT_WORDS[lang]} & self.idf.keys():
+            self.idf[term] = min(self.idf[term], _LIGHT_IDF)
         self.unknown_idf = math.log(1.0 + n) + 0.5
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, terms in enumerate(strong):
@@ -342,9 +350,15 @@ class Matcher:
         if not coverage:
             return []
         shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:_SHORTLIST]
-        qterms = {t for t, (_, known) in seen.items() if known}
         qweight = sum(w for w, _ in seen.values())
         qwords = " ".join(words)
+        # When one known word stands beside words the knowledge base does not know, and
+        # those carry most of the question ("mijn sportschool opzeggen"), it is probably
+        # about something else: ask, never answer.
+        qterms = {t for t, (_, known) in seen.items() if known}
+        unknown_share = math.fsum(w for w, known in seen.values() if not known) / total
+        lone = len(qterms) <= 1 and unknown_share >= _UNKNOWN_SHARE
+        ceiling = _UNSURE_CEILING if lone else 1.0
         scored: list[tuple[int, float]] = []
         for i in shortlist:
             cov = coverage[i] / total
@@ -359,5 +373,5 @@ class Matcher:
                     sim = dice
                     surface = fuzz.token_set_ratio(qwords, p.words) / 100.0
             score = 0.55 * cov + 0.35 * sim + 0.10 * surface * min(1.0, cov * 1.5)
-            scored.append((i, min(score, 1.0)))
+            scored.append((i, min(score, ceiling)))
         return scored

@@ -140,7 +140,7 @@ def reply_json(reply: Reply, engine: Engine) -> dict[str, Any]:
         "entry": reply.entry if reply.kind is ReplyKind.ANSWER else None,
         "confidence": round(reply.confidence, 3),
         "routes": list(reply.routes),
-        "crisis": reply.kind is ReplyKind.CRISIS,
+        "crisis": reply.crisis is not None,
         "lang": reply.lang,
         "reply": reply.plain_text(),
         "suggestions": suggestions,

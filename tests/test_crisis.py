@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import Engine, Message, ReplyKind, load_knowledge_base
 from bot._crisis import CrisisDetector
 from bot._yaml import load_yaml_file
 
@@ -16,8 +17,8 @@ ALL = [(lang, p) for lang in ("nl", "en") for p in PHRASES[lang]]
 
 @pytest.fixture(scope="module")
 def detector() -> CrisisDetector:
-    data = load_yaml_file(KNOWLEDGE / "crisis.yaml")
-    return CrisisDetector(data["crisis"], data["not_crisis"])
+    kb = load_knowledge_base(KNOWLEDGE)
+    return CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together)
 
 
 def typo(phrase: str) -> str:
@@ -156,3 +157,101 @@ def test_everyday_crisis_wording(detector: CrisisDetector, text: str) -> None:
 def test_everyday_non_crisis_wording(detector: CrisisDetector, text: str) -> None:
     """Work trouble told in strong words, and questions about danger, are no crisis."""
     assert not detector.is_crisis(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Words of a `together` rule apart, in another order, another ending, a typo.
+        "mijn collega zegt dat hij er vanavond een eind aan gaat maken",
+        "hij wil er echt een einde aan maken",
+        "ik heb al weken slaappillen opgespaard",
+        "ze wil van de brug af springen",
+        "hij staat op het dak en wil springen",
+        "soms wil ik gewoon gaan slapen en nooit meer wakker worden",
+        "een melder zegt dat ze zichzelf wat wil aandoen",
+        "iedereen is beter af zonder mij",
+        "mijn leven heeft geen enkele zin meer",
+        "er is net een collega neergestoken bij de ingang",
+        "een man zwaait met een mes in de hal",
+        "we hebben een ambulance nodig op de derde verdieping",
+        "i have been saving up my pills",
+        "my colleague says he wants to jump off the roof",
+        "i just want to sleep and never wake up",
+        "they would all be better off without me",
+        "i don't see any point in living",
+        "my coworker keeps saying he wants to kill himself",
+        "someone is attacking the receptionist right now",
+        "a visitor pulled a knife at the front desk",
+        "please call an ambulance, he collapsed",
+        "ik heb pilen gespaard",
+    ],
+)
+def test_together_rules_catch_free_wording(detector: CrisisDetector, text: str) -> None:
+    assert detector.is_crisis(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The same words in ordinary work questions: no rule may fire on these.
+        "ik wil een eind maken aan het pesten",
+        "hoe maak ik een einde aan mijn contract",
+        "moet ik mijn pillen innemen voor ik ga werken",
+        "mijn medicijnen maken me moe, mag ik later beginnen",
+        "kan ik de trein nemen voor een dienstreis",
+        "ik stond voor de trein te wachten en kwam te laat",
+        "mijn vader is dood, krijg ik rouwverlof",
+        "ik ben vorig jaar mishandeld door een klant, kan ik nu nog aangifte doen",
+        "ik voel me aangevallen door mijn collega in het overleg",
+        "mijn leidinggevende valt me aan in vergaderingen",
+        "moet ik de politie bellen bij een datalek",
+        "ik heb een afscheidsbrief geschreven voor mijn team",
+        "niemand mist de maandagochtendvergadering",
+        "ik zie het nut niet van de nieuwe werktijden",
+        "I want to end my contract early",
+        "I hurt my back at work, is that an accident at work",
+        "I wrote a farewell letter to my team",
+        "my manager attacked my work in the meeting",
+        "what's the point of the annual review",
+        "is there a reason to keep the complaint going",
+        "I collected my medication before work",
+        "can I take my own laptop home",
+        "I stood in front of the train station",
+    ],
+)
+def test_together_rules_leave_work_questions_alone(detector: CrisisDetector, text: str) -> None:
+    assert not detector.is_crisis(text), text
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Engine:
+    return Engine(load_knowledge_base(KNOWLEDGE))
+
+
+def test_counsellor_question_gets_notice_and_its_answer(bundled: Engine) -> None:
+    """A counsellor asking what to do about a reporter at risk: the emergency numbers
+    first, and the answer to the question asked, not only the crisis card."""
+    reply = bundled.ask("melder heeft suicidale gedachten wat doe ik als vertrouwenspersoon")
+    assert reply.kind is ReplyKind.ANSWER and reply.entry == "vp-melder-in-gevaar"
+    assert reply.crisis is not None
+    assert reply.plain_text().startswith(reply.crisis.text)
+
+
+def test_own_crisis_is_not_answered_with_a_counsellor_procedure(bundled: Engine) -> None:
+    """Matched only through its alarm words, the counsellor entry is a choice, not the reply."""
+    reply = bundled.ask("ik heb zelfmoordgedachten")
+    assert reply.kind is ReplyKind.CRISIS and reply.entry is None
+    assert reply.choices[0].action == "talk"
+
+
+def test_counsellor_question_in_alarm_words_reaches_its_answer_in_one_step(
+    bundled: Engine,
+) -> None:
+    reply = bundled.respond(
+        Message("vp", "Wat moet ik als vertrouwenspersoon doen als iemand aan zelfmoord denkt?")
+    )
+    assert reply.kind is ReplyKind.CRISIS
+    assert [c.action for c in reply.choices] == ["talk", "entry:vp-melder-in-gevaar"]
+    follow = bundled.respond(Message("vp", "2"))
+    assert follow.entry == "vp-melder-in-gevaar"

@@ -67,6 +67,21 @@ def test_out_of_scope_is_not_guessed(engine: Engine, question: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "ik wil mijn sportschool opzeggen",
+        "hoe zeg ik mijn energiecontract op",
+        "my dog is sick",
+    ],
+)
+def test_one_known_word_beside_unknown_ones_is_never_answered(question: str) -> None:
+    """'opzeggen' is in the knowledge base, 'sportschool' is not: a question carried by
+    words it does not know may get a 'did you mean', never an answer."""
+    engine = Engine(load_knowledge_base(Path(__file__).resolve().parent.parent / "knowledge"))
+    assert engine.ask(question).kind in (ReplyKind.CLARIFY, ReplyKind.UNKNOWN)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "ik wil niet meer leven",
@@ -95,7 +110,7 @@ def test_crisis_even_in_group_room_and_before_commands(engine: Engine) -> None:
 
 def test_no_false_crisis_for_counsellor_question(engine: Engine) -> None:
     assert (
-        engine.ask("Wat moet ik als vertrouwenspersoon doen als iemand aan zelfmoord denkt?").kind
+        engine.ask("Wat moet ik als vertrouwenspersoon doen bij suicidepreventie?").kind
         is not ReplyKind.CRISIS
     )
 

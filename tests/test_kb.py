@@ -158,3 +158,13 @@ def test_stats(test_kb_dir: Path) -> None:
         "by_route",
     ):
         assert key in data
+
+
+def test_bad_together_rule_names_file_and_line(test_kb_dir: Path) -> None:
+    path = test_kb_dir / "crisis.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = lines.index("together:") + 2  # first rule under nl
+    lines.insert(at, "    - pillen|tabletten")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors = errors_of(test_kb_dir)
+    assert any(f"crisis.yaml:{at + 1}:" in e and "two or more word groups" in e for e in errors)
