@@ -108,6 +108,7 @@ def stats(kb: KnowledgeBase, today: _dt.date | None = None) -> dict[str, Any]:
         "organisations": len(kb.organisations),
         "national_contacts": len(kb.national),
         "crisis_phrases": sum(len(v) for v in kb.crisis.values()),
+        "crisis_rules": sum(len(v) for v in kb.crisis_together.values()),
         "synonym_groups": len(kb.synonyms),
         "readability": readability,
     }
