@@ -62,6 +62,8 @@ class CrisisDetector:
         )
         self.together = _Together([r for rs in (together or {}).values() for r in rs])
         self.words = frozenset(w for p in self.phrases for w in p.split()) | self.together.words
+        # Long alarm words also count inside compounds ("zelfmoordgedachten").
+        self._long_words = [w for w in self.words if len(w) >= 7]
         # Every message goes through here: exact hits in one regular-expression scan, and
         # one C++ pass that leaves only the phrases worth a closer look for typos.
         exact = [re.escape(p) for p in self.phrases]
@@ -96,11 +98,10 @@ class CrisisDetector:
     def remainder(self, text: str) -> str:
         """The folded text without any word of a crisis phrase or rule: what is left
         when the alarm words are taken out, to see whether a question remains."""
-        long_words = [w for w in self.words if len(w) >= 7]
         return " ".join(
             w
             for w in fold(text).split()
-            if w not in self.words and not any(c in w for c in long_words)
+            if w not in self.words and not any(c in w for c in self._long_words)
         )
 
 
@@ -112,7 +113,7 @@ class _Together:
         self.rules: list[list[list[tuple[str, ...]]]] = []
         self.single: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.multi: dict[str, list[tuple[tuple[str, ...], int, int]]] = defaultdict(list)
-        for r, rule in enumerate(rules):
+        for rule in rules:
             groups = [[tuple(fold(alt).split()) for alt in group] for group in rule]
             groups = [[alt for alt in group if alt] for group in groups]
             if len(groups) < 2 or not all(groups):

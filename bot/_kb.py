@@ -242,6 +242,8 @@ class _Loader:
         self.root = root
         self.today = today
         self.problems: list[Problem] = []
+        # crisis.yaml and routing.yaml each hold several blocks: read (and report) once.
+        self._read: dict[Path, Any] = {}
 
     # -- reporting
 
@@ -258,11 +260,13 @@ class _Loader:
         self.problems.append(Problem(self._rel(path), line, message, "warning"))
 
     def read(self, path: Path) -> Any:
-        try:
-            return load_yaml_file(path)
-        except YamlProblem as exc:
-            self.error(path, exc.line, exc.message)
-            return None
+        if path not in self._read:
+            try:
+                self._read[path] = load_yaml_file(path)
+            except YamlProblem as exc:
+                self.error(path, exc.line, exc.message)
+                self._read[path] = None
+        return self._read[path]
 
     def read_block(self, path: Path, key: str, kind: type) -> Any:
         """Read a file whose top level is a mapping holding `key` of type `kind`."""

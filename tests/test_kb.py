@@ -168,3 +168,11 @@ def test_bad_together_rule_names_file_and_line(test_kb_dir: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     errors = errors_of(test_kb_dir)
     assert any(f"crisis.yaml:{at + 1}:" in e and "two or more word groups" in e for e in errors)
+
+
+def test_file_with_several_blocks_is_reported_once(test_kb_dir: Path) -> None:
+    """crisis.yaml holds three blocks; a broken file is one problem, not three."""
+    path = test_kb_dir / "crisis.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "  - [unclosed\n", encoding="utf-8")
+    errors = [e for e in errors_of(test_kb_dir) if "crisis.yaml" in e]
+    assert len(errors) == 1, errors
