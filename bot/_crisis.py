@@ -33,6 +33,26 @@ _MAX_WORD = 40
 
 Rule = Sequence[Sequence[str]]
 
+#: Words that only add emphasis (unless a crisis phrase uses one: "seriously injured").
+_FILLERS = frozenset(
+    [
+        "gewoon",
+        "echt",
+        "eigenlijk",
+        "even",
+        "gewoonweg",
+        "serieus",
+        "zo",
+        "really",
+        "honestly",
+        "literally",
+        "actually",
+        "totally",
+        "seriously",
+        "kinda",
+    ]
+)
+
 
 def allowed_edits(length: int) -> int:
     """Typos forgiven in a phrase of `length` letters (spaces not counted)."""
@@ -62,6 +82,7 @@ class CrisisDetector:
         )
         self.together = _Together([r for rs in (together or {}).values() for r in rs])
         self.words = frozenset(w for p in self.phrases for w in p.split()) | self.together.words
+        self._fillers = _FILLERS - self.words  # a filler in a phrase is no filler
         # Long alarm words also count inside compounds ("zelfmoordgedachten").
         self._long_words = [w for w in self.words if len(w) >= 7]
         # Every message goes through here: exact hits in one regular-expression scan, and
@@ -88,6 +109,11 @@ class CrisisDetector:
         words = folded.split()
         if any(f" {e} " in f" {folded} " for e in self.exclusions):
             return False
+        # Fillers people type between the words of a phrase ("ik wil er gewoon niet meer
+        # zijn") are left out of the comparison with the phrases.
+        plain = [w for w in words if w not in self._fillers]
+        if len(plain) < len(words):
+            words, folded = plain, " ".join(plain)
         if self._exact.search(folded):
             return True
         candidates = process.extract(

@@ -11,6 +11,11 @@ known words ("pestgedrag" -> "pest" + "gedrag"), and a typo within one or two ed
 - similarity to the closest phrasing (weighted Dice over terms, plus rapidfuzz's
   token-set ratio on the words), which separates entries that share vocabulary.
 
+Not every word weighs the same: everyday words (LIGHT_WORDS) are capped, words the
+knowledge base has only in answer texts count half, each further unknown word adds less,
+and long messages need a smaller share explained. A question carried by unknown words
+beside a single known one is never answered outright ("mijn sportschool opzeggen").
+
 An inverted index limits the scoring to entries that share a word with the question, so
 the cost grows with the answerable part of the knowledge base, not its size.
 """
@@ -42,6 +47,10 @@ _KEYWORD_WEIGHT = 1.0
 _LIGHT_IDF = 2.0
 #: Longer "words" are no words (pasted data, keyboard mashing): no typo or compound search.
 MAX_WORD = 40
+#: Content words in a question beyond which coverage is measured more leniently.
+_LONG = 7
+#: How much a question word counts when the knowledge base has it only in answer texts.
+_ANSWER_ONLY_FACTOR = 0.5
 #: A question whose unknown words carry at least this share of its weight is scored no
 #: higher than _UNSURE_CEILING, just under the engine's answer threshold.
 _UNKNOWN_SHARE = 0.45
@@ -116,6 +125,11 @@ class _LangIndex:
         for i, terms in enumerate(strong):
             for term, weight in terms.items():
                 self.postings[term].append((i, weight))
+        #: Terms only ever seen in answer texts: in a question they are more likely part
+        #: of the story around it than its topic, so they weigh less there.
+        self.answer_only = {
+            t for t, ps in self.postings.items() if max(w for _, w in ps) <= _ANSWER_WEIGHT
+        }
         self.phrasings_of: dict[int, list[_Phrasing]] = defaultdict(list)
         idf = self.idf
         # fsum: sums over sets come out the same in every process, whatever the hash seed.
@@ -136,6 +150,7 @@ class _LangIndex:
         self.own_words = frozenset(own_words)
         self.surface_words = list(surface)
         self.vocab = set(idf)
+        self.light_words = LIGHT_WORDS[lang]
 
     def stem(self, word: str) -> str:
         """The stem of a folded word (looked up for the knowledge base's own words)."""
@@ -205,7 +220,7 @@ class _LangIndex:
                 left[:-1] if left.endswith("s") else "",
                 left[:-2] if left.endswith("en") else "",
             ):
-                if len(head) >= 3:
+                if len(head) >= 4:  # "ver" + "huizing" is no compound
                     lterm = self.stem(head)
                     if lterm in self.vocab:
                         return [lterm, rterm]
@@ -218,6 +233,8 @@ class _LangIndex:
             hit = self.resolve(word)
             if hit is not None:
                 term, factor = hit
+                if term in self.answer_only:
+                    factor *= _ANSWER_ONLY_FACTOR
                 out.append((term, self.idf[term] * factor, True))
                 continue
             parts = self.split_compound(word)
@@ -225,7 +242,10 @@ class _LangIndex:
                 for term in parts:
                     out.append((term, self.idf[term] * 0.9 / len(parts) * 1.5, True))
                 continue
-            out.append((word, self.unknown_idf, False))
+            # An everyday word the knowledge base happens not to hold is no sign of
+            # another topic: it weighs as little as when it is known.
+            weight = _LIGHT_IDF if word in self.light_words else self.unknown_idf
+            out.append((word, weight, False))
         return out
 
 
@@ -339,6 +359,13 @@ class Matcher:
         for term, weight, known in terms:
             if term not in seen or weight > seen[term][0]:
                 seen[term] = (weight, known)
+        # Each further unknown word adds less: in a long message most words tell the
+        # story around the question ("al maanden", "uitgenodigd", "overleggen"), and one
+        # unknown word still weighs fully, which keeps short off-topic questions out.
+        unknown = sum(1 for _, known in seen.values() if not known)
+        if unknown > 1:
+            damp = 1.0 / math.sqrt(unknown)
+            seen = {t: (w if k else w * damp, k) for t, (w, k) in seen.items()}
         total = sum(w for w, _ in seen.values())
         if total <= 0:
             return []
@@ -359,9 +386,12 @@ class Matcher:
         unknown_share = math.fsum(w for w, known in seen.values() if not known) / total
         lone = len(qterms) <= 1 and unknown_share >= _UNKNOWN_SHARE
         ceiling = _UNSURE_CEILING if lone else 1.0
+        # A long message spreads its weight over the story around the question; past
+        # _LONG content words, the share an entry must explain shrinks slowly.
+        length_factor = min(1.0, math.sqrt(_LONG / len(seen)))
         scored: list[tuple[int, float]] = []
         for i in shortlist:
-            cov = coverage[i] / total
+            cov = min(1.0, coverage[i] / (total * length_factor))
             sim = 0.0
             surface = 0.0
             for p in index.phrasings_of.get(i, ()):

@@ -93,6 +93,22 @@ _SPOKEN = {
     "gonna": "going to",
     "mn": "mijn",
     "zn": "zijn",
+    # Dutch chat shorthand: 'k for ik run together ("kzit"), and common abbreviations.
+    "kzit": "ik zit",
+    "kheb": "ik heb",
+    "kben": "ik ben",
+    "kweet": "ik weet",
+    "kwil": "ik wil",
+    "kmoet": "ik moet",
+    "kga": "ik ga",
+    "gwn": "gewoon",
+    "ff": "even",
+    "mss": "misschien",
+    "wrm": "waarom",
+    "nie": "niet",
+    "idk": "i do not know",
+    "pls": "please",
+    "plz": "please",
 }
 
 
@@ -104,6 +120,12 @@ def has_words(text: str) -> bool:
 STOPWORDS: dict[Lang, frozenset[str]] = {
     "nl": frozenset(
         [
+            "terwijl",
+            "trouwens",
+            "serieus",
+            "niks",
+            "nou",
+            "misschien",
             "aan",
             "al",
             "alle",
@@ -270,6 +292,13 @@ STOPWORDS: dict[Lang, frozenset[str]] = {
     ),
     "en": frozenset(
         [
+            "while",
+            "actually",
+            "basically",
+            "literally",
+            "honestly",
+            "kinda",
+            "anyway",
             "a",
             "about",
             "after",
@@ -474,7 +503,21 @@ LIGHT_WORDS: dict[Lang, frozenset[str]] = {
             "zien",
             "zie",
             "ziet",
+            "rest",
             "gezien",
+            "ineens",
+            "opeens",
+            "plotseling",
+            "zomaar",
+            "daarna",
+            "toen",
+            "later",
+            "straks",
+            "gisteren",
+            "vandaag",
+            "vorige",
+            "vorig",
+            "volgende",
         ]
     ),
     "en": frozenset(
@@ -543,6 +586,15 @@ LIGHT_WORDS: dict[Lang, frozenset[str]] = {
             "keeps",
             "let",
             "put",
+            "suddenly",
+            "sudden",
+            "then",
+            "later",
+            "afterwards",
+            "yesterday",
+            "today",
+            "tomorrow",
+            "next",
         ]
     ),
 }

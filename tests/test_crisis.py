@@ -185,6 +185,12 @@ def test_everyday_non_crisis_wording(detector: CrisisDetector, text: str) -> Non
         "a visitor pulled a knife at the front desk",
         "please call an ambulance, he collapsed",
         "ik heb pilen gespaard",
+        "ik wil er echt gewoon niet meer zijn",
+        "ik zie eigenlijk geen reden meer om door te gaan",
+        "hij heeft een strop gekocht en zegt dat hij er klaar mee is",
+        "mijn collega stuurde een afscheidsmail en is sindsdien onbereikbaar",
+        "she told me she plans to end her life this weekend",
+        "he said goodbye and that we would not see him again",
     ],
 )
 def test_together_rules_catch_free_wording(detector: CrisisDetector, text: str) -> None:
@@ -218,6 +224,11 @@ def test_together_rules_catch_free_wording(detector: CrisisDetector, text: str) 
         "I collected my medication before work",
         "can I take my own laptop home",
         "I stood in front of the train station",
+        "ik stuur een afscheidsmail want ik ga met pensioen",
+        "touwtrekken op het teamuitje, moet ik meedoen",
+        "ik ben er echt klaar mee dat mijn baas me negeert",
+        "I said goodbye to my team, I will not see them again after my contract ends",
+        "is there really no reason to go on with my complaint",
     ],
 )
 def test_together_rules_leave_work_questions_alone(detector: CrisisDetector, text: str) -> None:

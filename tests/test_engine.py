@@ -285,3 +285,33 @@ def test_unused_knowledge_folder_copy_is_independent(tmp_path: Path, test_kb_dir
     copy = tmp_path / "copy"
     shutil.copytree(test_kb_dir, copy)
     assert len(load_knowledge_base(copy).entries) == 5
+
+
+def test_chat_shorthand_is_understood() -> None:
+    from bot._text import fold
+
+    assert fold("kzit gwn thuis, idk wat ik moet doen pls") == (
+        "ik zit gewoon thuis i do not know wat ik moet doen please"
+    )
+
+
+def test_no_hash_seed_dependence(tmp_path: Path) -> None:
+    """The same question gets the same confidence in every process."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = set()
+    for seed in ("1", "2", "3"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "ask", "--json", "i suspect my boss of fraud"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        data = json.loads(proc.stdout)
+        out.add((data["entry"], data["confidence"]))
+    assert len(out) == 1, out
