@@ -164,6 +164,12 @@ class _LangIndex:
         term = self.stem(word)
         if term in self.vocab:
             return term, 1.0
+        # Another ending of a synonym ("reorganised" beside "reorganisation").
+        head = self.analyser.stem_heads.get((self.lang, term))
+        if head is not None:
+            head_term = stem(head, self.lang)
+            if head_term in self.vocab:
+                return head_term, 0.95
         if self.lang == "nl" and word.startswith("ge") and len(word) > 5:
             term = self.stem(word[2:])
             if term in self.vocab:
@@ -266,6 +272,12 @@ class Analyser:
                 else:
                     single.setdefault(folded, head)
         self.single = single
+        #: Synonyms by their stem per language, for endings the list does not spell out.
+        self.stem_heads: dict[tuple[Lang, str], str] = {}
+        for variant, head in single.items():
+            if len(variant) >= 5:
+                for lang in LANGS:
+                    self.stem_heads.setdefault((lang, stem(variant, lang)), head)
         # Multi-word synonyms by their first word, longest first: a scan over the words
         # costs a dictionary look-up per word, however many phrases there are.
         by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)

@@ -315,3 +315,15 @@ def test_no_hash_seed_dependence(tmp_path: Path) -> None:
         data = json.loads(proc.stdout)
         out.add((data["entry"], data["confidence"]))
     assert len(out) == 1, out
+
+
+def test_synonym_in_another_ending_is_understood() -> None:
+    """The synonym list spells 'reorganisation'; 'reorganised' reaches it by its stem."""
+    engine = Engine(load_knowledge_base(Path(__file__).resolve().parent.parent / "knowledge"))
+    index = engine.matcher.indexes["en"]
+    via_stem, known = index.resolve("reorganised"), index.resolve("reorganisation")
+    assert via_stem is not None and known is not None
+    assert via_stem == (known[0], 0.95)
+    assert engine.ask("our unit is being reorganised, what happens to my job").entry == (
+        "rp-reorganisatie"
+    )
