@@ -34,6 +34,10 @@ ACTION_OPEN_DIRECT = "open-direct"
 ANSWER_AT = 0.50
 #: Below ANSWER_AT but at least this: "did you mean" with the best three.
 CLARIFY_AT = 0.30
+#: A message with more content words than this is "long"; from LONG_CLARIFY_AT it gets
+#: "did you mean" too.
+LONG_MESSAGE_WORDS = 10
+LONG_CLARIFY_AT = 0.20
 #: When the runner-up is this close to the best, ask instead of guessing.
 MARGIN = 0.04
 
@@ -150,8 +154,15 @@ class Engine:
             return self._action(_COMMAND_ACTIONS.get(command, command), state, lang, msg.channel)
         for prefix in self.org_prefixes:
             if folded == prefix or folded.startswith(prefix + " "):
-                org = self.router.find_organisation(folded[len(prefix) :].strip())
-                return self._action(f"org:{org.id}" if org else "org", state, lang, msg.channel)
+                rest = folded[len(prefix) :].strip()
+                org = self.router.find_organisation(rest)
+                if len(rest.split()) <= _ORG_COMMAND_WORDS:
+                    return self._action(f"org:{org.id}" if org else "org", state, lang, msg.channel)
+                # "Ik werk bij ... en mijn baas pest me" is a question that starts by
+                # saying where the person works: keep the organisation if known, answer.
+                if org is not None and msg.channel is not Channel.GROUP:
+                    state.organisation = org.id
+                break
         if msg.channel is Channel.GROUP:
             return self._group(lang)
         return self._answer_question(text, state, lang, guess)
@@ -185,7 +196,10 @@ class Engine:
             state.lang = state.lang or lang
         best = matches[0] if matches else None
         external = self.router.wants_external(text)
-        if best is None or best.score < CLARIFY_AT:
+        # A long message that tells a story scores lower on every entry: still offer the
+        # closest topics rather than a bare "I don't know".
+        long = len(self.matcher.analyser.words(text, lang)) > LONG_MESSAGE_WORDS
+        if best is None or best.score < (LONG_CLARIFY_AT if long else CLARIFY_AT):
             log.debug("no confident match")
             if external:
                 # Topic unclear, but the person says trust is gone: that alone decides who fits.
@@ -455,6 +469,9 @@ class Engine:
 
 
 _COMMAND_ACTIONS = {"lang_nl": "lang:nl", "lang_en": "lang:en"}
+#: "ik werk bij <organisation>" is a command up to this many words after the prefix;
+#: a longer message is a question.
+_ORG_COMMAND_WORDS = 4
 #: Actions that would discuss a personal matter; in a group room they get the DM offer.
 _PERSONAL_ACTIONS = frozenset({"entry", "talk", "org", "theme"})
 

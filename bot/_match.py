@@ -396,7 +396,7 @@ class Matcher:
         # about something else: ask, never answer.
         qterms = {t for t, (_, known) in seen.items() if known}
         unknown_share = math.fsum(w for w, known in seen.values() if not known) / total
-        lone = len(qterms) <= 1 and unknown_share >= _UNKNOWN_SHARE
+        lone = len(qterms) <= 2 and unknown_share >= _UNKNOWN_SHARE
         ceiling = _UNSURE_CEILING if lone else 1.0
         # A long message spreads its weight over the story around the question; past
         # _LONG content words, the share an entry must explain shrinks slowly.

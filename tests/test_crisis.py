@@ -191,6 +191,13 @@ def test_everyday_non_crisis_wording(detector: CrisisDetector, text: str) -> Non
         "mijn collega stuurde een afscheidsmail en is sindsdien onbereikbaar",
         "she told me she plans to end her life this weekend",
         "he said goodbye and that we would not see him again",
+        "hij begint te slaan bij de receptie",
+        "iemand bedreigt mijn collega op dit moment bij de balie",
+        "ze heeft afscheid genomen en al haar spullen weggegeven",
+        "he gave away all his things and said goodbye",
+        "ik heb een touw gekocht",
+        "ik snij mezelf soms, ik kan het niet stoppen",
+        "my arm is bleeding and it will not stop",
     ],
 )
 def test_together_rules_catch_free_wording(detector: CrisisDetector, text: str) -> None:
@@ -229,6 +236,12 @@ def test_together_rules_catch_free_wording(detector: CrisisDetector, text: str) 
         "ik ben er echt klaar mee dat mijn baas me negeert",
         "I said goodbye to my team, I will not see them again after my contract ends",
         "is there really no reason to go on with my complaint",
+        "moet ik nu aangifte doen als een klant me bedreigt",
+        "mijn collega bedreigt me nu al weken met een slechte beoordeling",
+        "net als vorig jaar slaat de werkdruk toe",
+        "I cut myself on the paper cutter, is that an accident at work",
+        "my manager is now threatening me with a bad review",
+        "ik nam afscheid van mijn team en gaf mijn planten weg",
     ],
 )
 def test_together_rules_leave_work_questions_alone(detector: CrisisDetector, text: str) -> None:

@@ -327,3 +327,27 @@ def test_synonym_in_another_ending_is_understood() -> None:
     assert engine.ask("our unit is being reorganised, what happens to my job").entry == (
         "rp-reorganisatie"
     )
+
+
+def test_long_story_gets_topics_not_a_shrug() -> None:
+    """A long message spreads its weight over the story; it still gets the closest topics."""
+    engine = Engine(load_knowledge_base(Path(__file__).resolve().parent.parent / "knowledge"))
+    story = (
+        "vorige maand op het teamuitje zat een oudere collega de hele avond aan me, en nu "
+        "stuurt hij berichtjes die ik echt niet prettig vind, ik weet niet of ik hier iets "
+        "mee moet want hij zit in de selectiecommissie voor mijn vaste contract"
+    )
+    reply = engine.ask(story)
+    assert reply.kind in (ReplyKind.ANSWER, ReplyKind.CLARIFY)
+    assert "vpoo" in reply.routes
+
+
+def test_saying_where_you_work_then_asking() -> None:
+    engine = Engine(load_knowledge_base(Path(__file__).resolve().parent.parent / "knowledge"))
+    short = engine.respond(Message("w", "ik werk bij voorbeeld"))
+    assert short.kind is ReplyKind.INFO  # the organisation is set
+    long = engine.respond(
+        Message("w2", "ik werk bij het voorbeeldministerie en mijn baas pest me al maanden")
+    )
+    assert long.kind is ReplyKind.ANSWER and long.entry == "pesten-op-het-werk"
+    assert any(c.organisation for c in long.contacts)  # its people are listed
