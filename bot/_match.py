@@ -14,7 +14,7 @@ known words ("pestgedrag" -> "pest" + "gedrag"), and a typo within one or two ed
 Not every word weighs the same: everyday words (LIGHT_WORDS) are capped, words the
 knowledge base has only in answer texts count half, each further unknown word adds less,
 and long messages need a smaller share explained. A question carried by unknown words
-beside a single known one is never answered outright ("mijn sportschool opzeggen").
+beside one or two known ones is never answered outright ("mijn sportschool opzeggen").
 
 An inverted index limits the scoring to entries that share a word with the question, so
 the cost grows with the answerable part of the knowledge base, not its size.
@@ -391,23 +391,28 @@ class Matcher:
         shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:_SHORTLIST]
         qweight = sum(w for w, _ in seen.values())
         qwords = " ".join(words)
-        # When one known word stands beside words the knowledge base does not know, and
-        # those carry most of the question ("mijn sportschool opzeggen"), it is probably
-        # about something else: ask, never answer.
+        # When one or two known words stand beside words the knowledge base does not
+        # know, and those carry most of the question ("mijn sportschool opzeggen", "een
+        # klacht over mijn energieleverancier"), it is probably about something else:
+        # ask, never answer.
         qterms = {t for t, (_, known) in seen.items() if known}
         unknown_share = math.fsum(w for w, known in seen.values() if not known) / total
-        lone = len(qterms) <= 2 and unknown_share >= _UNKNOWN_SHARE
-        ceiling = _UNSURE_CEILING if lone else 1.0
+        unsure = len(qterms) <= 2 and unknown_share >= _UNKNOWN_SHARE
+        ceiling = _UNSURE_CEILING if unsure else 1.0
         # A long message spreads its weight over the story around the question; past
         # _LONG content words, the share an entry must explain shrinks slowly.
         length_factor = min(1.0, math.sqrt(_LONG / len(seen)))
         scored: list[tuple[int, float]] = []
+        idf = index.idf
         for i in shortlist:
             cov = min(1.0, coverage[i] / (total * length_factor))
             sim = 0.0
             surface = 0.0
             for p in index.phrasings_of.get(i, ()):
-                shared = math.fsum(index.idf[t] for t in qterms & p.terms)
+                common = qterms & p.terms
+                if not common:
+                    continue
+                shared = math.fsum(map(idf.__getitem__, common))
                 if shared <= 0:
                     continue
                 dice = 2.0 * shared / (qweight + p.weight)
