@@ -33,6 +33,13 @@ _MAX_WORD = 40
 
 Rule = Sequence[Sequence[str]]
 
+#: Phrases at least this long (letters and spaces) are also found with their spaces gone.
+_COMPACT_MIN = 12
+#: Extra words allowed between the words of a phrase of three words or more.
+_MAX_GAP = 2
+#: Words that turn a phrase around when they come in between.
+_NEGATIONS = frozenset(["niet", "geen", "nooit", "not", "no", "never"])
+
 #: Words that only add emphasis (unless a crisis phrase uses one: "seriously injured").
 _FILLERS = frozenset(
     [
@@ -99,6 +106,11 @@ class CrisisDetector:
             for p in self.phrases
             if allowed_edits(len(p.replace(" ", ""))) and (" " in p or len(p) >= 5)
         ]
+        # Words run together ("ikwilnietmeerleven"): long phrases without their spaces.
+        compact = sorted({p.replace(" ", "") for p in self.phrases if len(p) >= _COMPACT_MIN})
+        self._compact = re.compile("|".join(map(re.escape, compact)) if compact else r"(?!)")
+        # Longer phrases with a word or two in between ("ze wil niet meer [wil] leven").
+        self._gapped = [tuple(p.split()) for p in self.phrases if p.count(" ") >= 2]
 
     def is_crisis(self, text: str) -> bool:
         """True when `text` holds a crisis phrase or `together` rule (with small typos)
@@ -114,7 +126,10 @@ class CrisisDetector:
         plain = [w for w in words if w not in self._fillers]
         if len(plain) < len(words):
             words, folded = plain, " ".join(plain)
-        if self._exact.search(folded):
+        if self._exact.search(folded) or self._compact.search(folded.replace(" ", "")):
+            return True
+        present = set(words)
+        if any(set(p) <= present and _in_order(words, p) for p in self._gapped):
             return True
         candidates = process.extract(
             folded, self._fuzzy, scorer=fuzz.partial_ratio, score_cutoff=75, limit=None
@@ -206,6 +221,27 @@ class _Together:
 def _forms(word: str) -> set[str]:
     """A folded word as written and as its Dutch and English stem."""
     return {word, *(stem(word, lang) for lang in LANGS)}
+
+
+def _in_order(words: list[str], phrase: tuple[str, ...]) -> bool:
+    """Whether the phrase's words occur in order with at most _MAX_GAP words between
+    them in all, none of them a negation ("ik wil niet dood" is no "ik wil dood")."""
+    for start, word in enumerate(words):
+        if word != phrase[0]:
+            continue
+        pos, gap = start, 0
+        for part in phrase[1:]:
+            nxt = pos + 1
+            while nxt < len(words) and words[nxt] != part and gap < _MAX_GAP:
+                if words[nxt] in _NEGATIONS:
+                    break
+                nxt, gap = nxt + 1, gap + 1
+            if nxt >= len(words) or words[nxt] != part:
+                break
+            pos = nxt
+        else:
+            return True
+    return False
 
 
 def _near_phrase(words: list[str], phrase: str) -> bool:

@@ -120,6 +120,7 @@ def has_words(text: str) -> bool:
 STOPWORDS: dict[Lang, frozenset[str]] = {
     "nl": frozenset(
         [
+            "net",
             "terwijl",
             "trouwens",
             "serieus",

@@ -198,6 +198,12 @@ def test_everyday_non_crisis_wording(detector: CrisisDetector, text: str) -> Non
         "ik heb een touw gekocht",
         "ik snij mezelf soms, ik kan het niet stoppen",
         "my arm is bleeding and it will not stop",
+        "mijn collega zei dat ze niet meer wil leven",
+        "ikwilnietmeerleven",
+        "IKWILDOODGAAN nu",
+        "ik heb pillen verzameld om in te nemen",
+        "there is a fire on the third floor and people are trapped",
+        "er is brand in het gebouw",
     ],
 )
 def test_together_rules_catch_free_wording(detector: CrisisDetector, text: str) -> None:
@@ -242,6 +248,12 @@ def test_together_rules_catch_free_wording(detector: CrisisDetector, text: str) 
         "I cut myself on the paper cutter, is that an accident at work",
         "my manager is now threatening me with a bad review",
         "ik nam afscheid van mijn team en gaf mijn planten weg",
+        "ik wil niet dood, maar ik ben wel op",
+        "moet ik mijn pillen vanavond innemen voor de nachtdienst",
+        "can they fire people during a reorganisation",
+        "ik lig onder vuur bij mensen op mijn afdeling",
+        "is there a fire drill in the building this week",
+        "ik wil niet meer in dit team werken maar wel een leven naast mijn werk",
     ],
 )
 def test_together_rules_leave_work_questions_alone(detector: CrisisDetector, text: str) -> None:
