@@ -87,7 +87,7 @@ class CrisisDetector:
         self.exclusions = sorted(
             {f for ps in (exclusions or {}).values() for p in ps if (f := fold(p))}
         )
-        self.together = _Together([r for rs in (together or {}).values() for r in rs])
+        self.together = _Together([(lang, r) for lang, rs in (together or {}).items() for r in rs])
         self.words = frozenset(w for p in self.phrases for w in p.split()) | self.together.words
         self._fillers = _FILLERS - self.words  # a filler in a phrase is no filler
         # Long alarm words also count inside compounds ("zelfmoordgedachten").
@@ -110,7 +110,10 @@ class CrisisDetector:
         compact = sorted({p.replace(" ", "") for p in self.phrases if len(p) >= _COMPACT_MIN})
         self._compact = re.compile("|".join(map(re.escape, compact)) if compact else r"(?!)")
         # Longer phrases with a word or two in between ("ze wil niet meer [wil] leven").
-        self._gapped = [tuple(p.split()) for p in self.phrases if p.count(" ") >= 2]
+        self._gapped: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for p in self.phrases:
+            if p.count(" ") >= 2:
+                self._gapped[p.split()[0]].append(tuple(p.split()))
 
     def is_crisis(self, text: str) -> bool:
         """True when `text` holds a crisis phrase or `together` rule (with small typos)
@@ -129,8 +132,9 @@ class CrisisDetector:
         if self._exact.search(folded) or self._compact.search(folded.replace(" ", "")):
             return True
         present = set(words)
-        if any(set(p) <= present and _in_order(words, p) for p in self._gapped):
-            return True
+        for first in present & self._gapped.keys():
+            if any(set(p) <= present and _in_order(words, p) for p in self._gapped[first]):
+                return True
         candidates = process.extract(
             folded, self._fuzzy, scorer=fuzz.partial_ratio, score_cutoff=75, limit=None
         )
@@ -147,14 +151,15 @@ class CrisisDetector:
 
 
 class _Together:
-    """`together` rules, indexed by every form a word may take (as written, and its Dutch
-    and English stem), so a message costs a few dictionary look-ups per word."""
+    """`together` rules, indexed by each word as written and by its stem in the rule's
+    language; a message word is looked up as written and by both stems, so a message
+    costs a few dictionary look-ups per word."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[tuple[Lang, Rule]]) -> None:
         self.rules: list[list[list[tuple[str, ...]]]] = []
         self.single: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.multi: dict[str, list[tuple[tuple[str, ...], int, int]]] = defaultdict(list)
-        for rule in rules:
+        for lang, rule in rules:
             groups = [[tuple(fold(alt).split()) for alt in group] for group in rule]
             groups = [[alt for alt in group if alt] for group in groups]
             if len(groups) < 2 or not all(groups):
@@ -164,7 +169,9 @@ class _Together:
             for g, group in enumerate(groups):
                 for alt in group:
                     if len(alt) == 1:
-                        for form in _forms(alt[0]):
+                        # Its own language's stem only: the English stemmer makes
+                        # "slik" of "geslikt", and "ik slik paracetamol" is no crisis.
+                        for form in {alt[0], stem(alt[0], lang)}:
                             self.single[form].append((r, g))
                     else:
                         self.multi[alt[0]].append((alt, r, g))

@@ -291,3 +291,15 @@ def test_counsellor_question_in_alarm_words_reaches_its_answer_in_one_step(
     assert [c.action for c in reply.choices] == ["talk", "entry:vp-melder-in-gevaar"]
     follow = bundled.respond(Message("vp", "2"))
     assert follow.entry == "vp-melder-in-gevaar"
+
+
+def test_broad_corpus_recall_and_no_false_alarms(detector: CrisisDetector) -> None:
+    """tests/data/crisis_corpus.yaml was written by someone who had not seen the phrase
+    lists: 150 crisis messages and 150 work questions in strong words. Its first run found
+    68 of the 150 crises; the misses then shaped new phrases and rules. Four subtle ones
+    (a plan and a date, affairs put in order) are still missed: see the README."""
+    corpus = load_yaml_file(Path(__file__).resolve().parent / "data" / "crisis_corpus.yaml")
+    missed = [t for t in corpus["crisis"] if not detector.is_crisis(t)]
+    alarms = [t for t in corpus["not_crisis"] if detector.is_crisis(t)]
+    assert not alarms, alarms
+    assert len(missed) <= 4, missed
