@@ -27,9 +27,11 @@ from bot._text import fold, stem
 from bot._types import LANGS, Lang
 
 #: The words of one `together` rule must all lie within this many words.
-TOGETHER_WINDOW = 10
+TOGETHER_WINDOW = 14
 #: Longer words are no words (pasted data): not compared for typos.
 _MAX_WORD = 40
+#: `together` words shorter than this only match as written or by their stem.
+_TYPO_MIN = 8
 
 Rule = Sequence[Sequence[str]]
 
@@ -142,12 +144,18 @@ class CrisisDetector:
 
     def remainder(self, text: str) -> str:
         """The folded text without any word of a crisis phrase or rule: what is left
-        when the alarm words are taken out, to see whether a question remains."""
-        return " ".join(
-            w
-            for w in fold(text).split()
-            if w not in self.words and not any(c in w for c in self._long_words)
-        )
+        when the alarm words are taken out, to see whether a question remains. Words
+        within one typo of an alarm word go too ("zelfmoort")."""
+        kept = []
+        for w in fold(text).split():
+            if w in self.words or any(c in w for c in self._long_words):
+                continue
+            if len(w) >= 6 and process.extractOne(
+                w, self._long_words, scorer=OSA.distance, score_cutoff=1
+            ):
+                continue
+            kept.append(w)
+        return " ".join(kept)
 
 
 class _Together:
@@ -178,8 +186,9 @@ class _Together:
         self.words = frozenset(
             w for rule in self.rules for group in rule for alt in group for w in alt
         )
-        # Typos are forgiven in longer words only: one edit turns "dood" into "door".
-        self.typo_targets = [w for w in self.single if len(w) >= 6 and "_" not in w]
+        # Typos are forgiven in long words only: one edit turns "dood" into "door" and
+        # "bloemen" into "bloeden".
+        self.typo_targets = [w for w in self.single if len(w) >= _TYPO_MIN and "_" not in w]
 
     def match(self, words: list[str]) -> bool:
         if not self.rules:
@@ -204,7 +213,7 @@ class _Together:
         found: set[tuple[int, int]] = set()
         for form in _forms(word):
             found.update(self.single.get(form, ()))
-        if not found and len(word) >= 6:
+        if not found and len(word) >= _TYPO_MIN:
             for target, _, _ in process.extract(
                 word, self.typo_targets, scorer=OSA.distance, score_cutoff=1, limit=4
             ):

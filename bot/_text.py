@@ -58,7 +58,7 @@ _APOSTROPHE = re.compile(r"\b(?:[mzd]'[nr]|can't|won't)\b|'(?:m|re|ve|s|ll|d)\b"
 _APOSTROPHE_FORMS = {
     "m'n": "mijn",
     "z'n": "zijn",
-    "d'r": "haar",
+    "d'r": "er",  # "ik wil d'r niet meer zijn"; as "haar" it is a stop word either way
     "m'r": "mijn",
     "z'r": "zijn",
     "d'n": "de",
@@ -67,6 +67,8 @@ _APOSTROPHE_FORMS = {
     "'m": " am",
     "'re": " are",
     "'ve": " have",
+    "'ll": " will",
+    "'d": " would",
 }
 
 
@@ -106,6 +108,7 @@ _SPOKEN = {
     "mss": "misschien",
     "wrm": "waarom",
     "nie": "niet",
+    "mer": "meer",
     "idk": "i do not know",
     "pls": "please",
     "plz": "please",

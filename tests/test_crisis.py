@@ -303,3 +303,16 @@ def test_broad_corpus_recall_and_no_false_alarms(detector: CrisisDetector) -> No
     alarms = [t for t in corpus["not_crisis"] if detector.is_crisis(t)]
     assert not alarms, alarms
     assert len(missed) <= 4, missed
+
+
+def test_second_corpus_recall_and_false_alarms(detector: CrisisDetector) -> None:
+    """tests/data/crisis_corpus2.yaml: 120 crises and 120 work questions, written later,
+    unseen, with mostly indirect wording. Its first run found 44 of 120 with 10 false
+    alarms. One alarm stays on purpose: "ik zie het niet meer zitten" is too often meant
+    for life itself to be waved away because a roster follows it."""
+    corpus = load_yaml_file(Path(__file__).resolve().parent / "data" / "crisis_corpus2.yaml")
+    missed = [t for t in corpus["crisis"] if not detector.is_crisis(t)]
+    alarms = [t for t in corpus["not_crisis"] if detector.is_crisis(t)]
+    assert all(t.startswith("Ik zie het niet meer zitten") for t in alarms), alarms
+    assert len(alarms) <= 1
+    assert len(missed) <= 9, missed
