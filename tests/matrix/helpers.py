@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import io
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,3 +243,7 @@ def capture_logs(level: str = "DEBUG") -> io.StringIO:
 
 def is_error(resp: Any) -> bool:
     return isinstance(resp, ErrorResponse)
+
+
+#: The `people` fixture: makes a fresh registered user, logged in, as a Person.
+People = Callable[..., Awaitable[Person]]

@@ -12,19 +12,16 @@ import re
 import signal
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from nio import RoomSendResponse
 
 from bot import Engine
-from tests.matrix.helpers import Person, bot_env, running_bot
+from tests.matrix.helpers import People, bot_env, running_bot
 from tests.matrix.synapse import REPO, Synapse, User
 
 pytestmark = pytest.mark.matrix
-
-People = Callable[..., Awaitable[Person]]
 
 
 async def test_canary_never_reaches_files_logs_or_output(

@@ -5,18 +5,15 @@ from __future__ import annotations
 import asyncio
 import io
 import shutil
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from bot import Engine, Message, Reply
-from tests.matrix.helpers import Person, bot_env, running_bot
+from tests.matrix.helpers import People, bot_env, running_bot
 from tests.matrix.synapse import Synapse, User
 
 pytestmark = pytest.mark.matrix
-
-People = Callable[..., Awaitable[Person]]
 
 
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
