@@ -40,6 +40,9 @@ LONG_MESSAGE_WORDS = 10
 LONG_CLARIFY_AT = 0.20
 #: When the runner-up is this close to the best, ask instead of guessing.
 MARGIN = 0.04
+#: Who is listed under the help text: the counsellors, the legal-position adviser and
+#: company social work cover most first questions.
+_HELP_ROUTES = ("vpoo", "vpi", "p_raadgever", "bmw")
 
 
 class Engine:
@@ -353,8 +356,15 @@ class Engine:
         return self._reply(ReplyKind.MENU, lang, text, choices=choices)
 
     def _do_help(self, arg: str, state: State, lang: Lang) -> Reply:
+        # "hulp" alone is as often "I need help" as "how does this work": answer both,
+        # with the people who help most often under the instructions.
         return self._reply(
-            ReplyKind.INFO, lang, self.kb.text("help", lang), choices=self._start_choices(lang)
+            ReplyKind.INFO,
+            lang,
+            self.kb.text("help", lang),
+            choices=self._start_choices(lang),
+            routes=_HELP_ROUTES,
+            with_contacts=state,
         )
 
     def _do_privacy(self, arg: str, state: State, lang: Lang) -> Reply:

@@ -59,6 +59,11 @@ _UNSURE_CEILING = 0.49
 _SHORTLIST = 40
 #: A match through the other language's phrasings counts this much.
 _OTHER_LANGUAGE = 0.92
+#: Function words people run into the next word when typing fast, longest first.
+_GLUED: dict[Lang, tuple[str, ...]] = {
+    "nl": ("hoe", "wat", "een", "het", "mn", "zn", "te", "ik", "je", "me", "om"),
+    "en": ("the", "my", "im", "to"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +179,14 @@ class _LangIndex:
             term = self.stem(word[2:])
             if term in self.vocab:
                 return term, 0.9
+        # A short function word run into the next one ("temelden", "hoelang", "myboss"):
+        # tried before typos, which would otherwise bend the whole into another word.
+        for glue in _GLUED.get(self.lang, ()):
+            rest = word[len(glue) :]
+            if word.startswith(glue) and len(rest) >= 4:
+                term = self.stem(self.analyser.single.get(rest, rest))
+                if term in self.vocab:
+                    return term, 0.9
         typo = self.correct_typo(word)
         if typo is not None:
             return typo, 0.85

@@ -351,3 +351,20 @@ def test_saying_where_you_work_then_asking() -> None:
     )
     assert long.kind is ReplyKind.ANSWER and long.entry == "pesten-op-het-werk"
     assert any(c.organisation for c in long.contacts)  # its people are listed
+
+
+def test_function_word_run_into_the_next_is_split() -> None:
+    """'temelden' and 'mnbaas' are typed fast, not other words: split before typo search."""
+    engine = Engine(load_knowledge_base(Path(__file__).resolve().parent.parent / "knowledge"))
+    nl = engine.matcher.indexes["nl"]
+    assert nl.resolve("temelden") == (nl.resolve("melden")[0], 0.9)  # type: ignore[index]
+    assert nl.resolve("mnbaas") == (nl.resolve("leidinggevende")[0], 0.9)  # type: ignore[index]
+    assert engine.ask("hoe moet ik me ziek temelden").entry == "zk-ziekmelden"
+
+
+def test_help_also_lists_who_can_help(engine: Engine) -> None:
+    """'hulp' alone may mean 'I need help': the instructions come with people to reach."""
+    reply = engine.respond(Message("h", "hulp"))
+    assert reply.kind is ReplyKind.INFO
+    assert {"vpoo", "vpi", "p_raadgever", "bmw"} <= set(reply.routes)
+    assert reply.contacts
