@@ -37,6 +37,7 @@ from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
 
 _ALL_STOP = STOPWORDS["nl"] | STOPWORDS["en"]
+_ALL_LIGHT = LIGHT_WORDS["nl"] | LIGHT_WORDS["en"]
 #: Dropped from questions and texts: stop words and lone letters (folded words are only
 #: ever a-z and 0-9, so these are all the one-letter non-digits).
 _DROP = _ALL_STOP | set(string.ascii_lowercase)
@@ -187,7 +188,8 @@ class _LangIndex:
                 term = self.stem(self.analyser.single.get(rest, rest))
                 if term in self.vocab:
                     return term, 0.9
-        typo = self.correct_typo(word)
+        # An everyday word is a word, not a typo ("during" is not "dure").
+        typo = None if word in _ALL_LIGHT else self.correct_typo(word)
         if typo is not None:
             return typo, 0.85
         # An inflection the stemmer does not know ("fraudeerd", "discrimineerde"): the
