@@ -316,3 +316,26 @@ def test_second_corpus_recall_and_false_alarms(detector: CrisisDetector) -> None
     assert all(t.startswith("Ik zie het niet meer zitten") for t in alarms), alarms
     assert len(alarms) <= 1
     assert len(missed) <= 9, missed
+
+
+def test_third_corpus_recall_and_false_alarms(detector: CrisisDetector) -> None:
+    """tests/data/crisis_corpus3.yaml: 100 crises and 100 hard work questions, written
+    unseen after the second. Its first run found 61 of 100 with 8 false alarms. The five
+    alarms kept name suicide, a death threat or a heart attack in the past ("vorig jaar",
+    "years ago"): a message naming those gets the numbers first, even when it is about
+    something over, because a wrong "it is over" costs more than a notice too many. The
+    one miss is a date chosen without any word of method or death."""
+    corpus = load_yaml_file(Path(__file__).resolve().parent / "data" / "crisis_corpus3.yaml")
+    missed = [t for t in corpus["crisis"] if not detector.is_crisis(t)]
+    alarms = [t for t in corpus["not_crisis"] if detector.is_crisis(t)]
+    assert len(alarms) <= 5, alarms
+    assert len(missed) <= 1, missed
+
+
+def test_rules_leave_the_fillers_alone(detector: CrisisDetector) -> None:
+    """A filler word inside a phrase or rule stops being skipped everywhere ("als ik er
+    gewoon niet meer ben" then no longer matches "als ik er niet meer ben"): only the two
+    the bundled lists need may lose that role."""
+    from bot._crisis import _FILLERS
+
+    assert _FILLERS - detector._fillers <= {"echt", "seriously"}
