@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot._text import fold, stem
+from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
 
 #: The words of one `together` rule must all lie within this many words.
@@ -42,6 +42,8 @@ _MAX_GAP = 2
 #: Words that turn a phrase around when they come in between.
 _NEGATIONS = frozenset(["niet", "geen", "nooit", "not", "no", "never"])
 
+#: Everyday words: never a rule word's stand-in through stemming.
+_COMMON = frozenset().union(*STOPWORDS.values(), *LIGHT_WORDS.values())
 #: Words that only add emphasis (unless a crisis phrase uses one: "seriously injured").
 _FILLERS = frozenset(
     [
@@ -179,8 +181,17 @@ class _Together:
                     if len(alt) == 1:
                         # Its own language's stem only: the English stemmer makes
                         # "slik" of "geslikt", and "ik slik paracetamol" is no crisis.
-                        for form in {alt[0], stem(alt[0], lang)}:
-                            self.single[form].append((r, g))
+                        # A stem that is an everyday word is left out: the Dutch
+                        # stemmer makes "weer" of "geweer" and "zin" of "gezin".
+                        word, term = alt[0], stem(alt[0], lang)
+                        self.single[word].append((r, g))
+                        stripped = not term.startswith(word[:2])  # "gezin" -> "zin"
+                        if (
+                            term != word
+                            and term not in _COMMON
+                            and not (stripped and len(term) <= 3)
+                        ):
+                            self.single[term].append((r, g))
                     else:
                         self.multi[alt[0]].append((alt, r, g))
         self.words = frozenset(

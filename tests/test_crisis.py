@@ -339,3 +339,21 @@ def test_rules_leave_the_fillers_alone(detector: CrisisDetector) -> None:
     from bot._crisis import _FILLERS
 
     assert _FILLERS - detector._fillers <= {"echt", "seriously"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hij heeft zijn laptop weer meegenomen naar huis",  # "geweer" stems to "weer"
+        "ze heeft het dossier weer bij zich",
+        "ik heb geen zin in die afscheidsbrief voor mijn team",  # "gezin" stems to "zin"
+    ],
+)
+def test_a_rule_word_stemmed_into_an_everyday_word_raises_no_alarm(
+    detector: CrisisDetector, text: str
+) -> None:
+    assert not detector.is_crisis(text)
+
+
+def test_the_rule_word_itself_still_counts(detector: CrisisDetector) -> None:
+    assert detector.is_crisis("hij heeft een geweer meegenomen in zijn tas")
