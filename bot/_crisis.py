@@ -283,10 +283,16 @@ def _near_phrase(words: list[str], phrase: str) -> bool:
     # Short words carry the meaning of a phrase ("is nu in gevaar" is not "is in gevaar"),
     # and deleting one costs only two edits: they must be there as they are.
     short = [w for w in phrase.split() if len(w) <= 2]
+    # The last word usually carries a phrase's meaning ("live", "leven", "dood"), and
+    # people rarely mistype a first letter: "dont want to file" is no "don't want to
+    # live", one edit apart. Other words may differ more ("zijn leven" for "mijn leven").
+    initial = phrase.split()[-1][0]
     for size in {max(1, n - 1), n, n + 1}:
         for start in range(0, max(1, len(words) - size + 1)):
             window_words = words[start : start + size]
             if any(w not in window_words for w in short):
+                continue
+            if not any(w[0] == initial for w in window_words):
                 continue
             window = "".join(window_words)
             if abs(len(window) - len(target)) > budget:

@@ -357,3 +357,9 @@ def test_a_rule_word_stemmed_into_an_everyday_word_raises_no_alarm(
 
 def test_the_rule_word_itself_still_counts(detector: CrisisDetector) -> None:
     assert detector.is_crisis("hij heeft een geweer meegenomen in zijn tas")
+
+
+def test_a_typo_never_changes_the_word_that_carries_a_phrase(detector: CrisisDetector) -> None:
+    """'file' is one edit from 'live': the last word's first letter must be there."""
+    assert not detector.is_crisis("i dont want to file anything yet, just talk in confidence")
+    assert detector.is_crisis("i dont want to lvie anymore")
