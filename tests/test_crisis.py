@@ -363,3 +363,17 @@ def test_a_typo_never_changes_the_word_that_carries_a_phrase(detector: CrisisDet
     """'file' is one edit from 'live': the last word's first letter must be there."""
     assert not detector.is_crisis("i dont want to file anything yet, just talk in confidence")
     assert detector.is_crisis("i dont want to lvie anymore")
+
+
+def test_fourth_corpus_recall_and_false_alarms(detector: CrisisDetector) -> None:
+    """tests/data/crisis_corpus4.yaml: 80 crises and 80 work questions, written unseen to
+    avoid textbook phrasing. Its first run found only 39 of 80 (3 false alarms); that led
+    to broad rules (a means or place of suicide near a word of finality or a plan; being
+    held, strangled or threatened tonight; a fall or collapse with no response). The
+    three alarms kept: two counsellors asking in general about suicidal reporters, and a
+    suicide two years ago named outright."""
+    corpus = load_yaml_file(Path(__file__).resolve().parent / "data" / "crisis_corpus4.yaml")
+    missed = [t for t in corpus["crisis"] if not detector.is_crisis(t)]
+    alarms = [t for t in corpus["not_crisis"] if detector.is_crisis(t)]
+    assert len(alarms) <= 3, alarms
+    assert len(missed) <= 3, missed
