@@ -46,6 +46,7 @@ score: $(VENV)/.run-stamp
 
 bench: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/crisis_cv.py
 	$(BIN)/python bench/matrix_roundtrip.py
 	$(BIN)/python bench/teams_load.py
 

@@ -19,10 +19,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot._crisis_model import CrisisModel
 from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
 
@@ -34,6 +36,8 @@ _MAX_WORD = 40
 _TYPO_MIN = 8
 
 Rule = Sequence[Sequence[str]]
+#: What found a crisis: a phrase or rule ("rules"), or only the learned model ("model").
+Signal = Literal["rules", "model"]
 
 #: Phrases at least this long (letters and spaces) are also found with their spaces gone.
 _COMPACT_MIN = 12
@@ -84,7 +88,9 @@ class CrisisDetector:
         phrases: Mapping[Lang, Iterable[str]],
         exclusions: Mapping[Lang, Iterable[str]] | None = None,
         together: Mapping[Lang, Iterable[Rule]] | None = None,
+        model: CrisisModel | None = None,
     ) -> None:
+        self.model = model
         self.phrases = sorted(
             {f for ps in phrases.values() for p in ps if (f := fold(p))}, key=len, reverse=True
         )
@@ -120,14 +126,27 @@ class CrisisDetector:
                 self._gapped[p.split()[0]].append(tuple(p.split()))
 
     def is_crisis(self, text: str) -> bool:
-        """True when `text` holds a crisis phrase or `together` rule (with small typos)
-        and no exclusion."""
+        """True when `text` holds a crisis phrase or `together` rule (with small typos),
+        or the learned model finds it likely, and no exclusion."""
+        return self.signal(text) is not None
+
+    def signal(self, text: str) -> Signal | None:
+        """What says `text` is a crisis: "rules" (a phrase or `together` rule, with small
+        typos), "model" (only the learned model), or None (nothing, or an exclusion)."""
         folded = fold(text)
         if not folded:
-            return False
+            return None
         words = folded.split()
         if any(f" {e} " in f" {folded} " for e in self.exclusions):
-            return False
+            return None
+        if self._rules_match(words, folded):
+            return "rules"
+        # What no phrase or rule foresaw: the learned model's second opinion.
+        if self.model is not None and self.model.is_crisis(text):
+            return "model"
+        return None
+
+    def _rules_match(self, words: list[str], folded: str) -> bool:
         # Fillers people type between the words of a phrase ("ik wil er gewoon niet meer
         # zijn") are left out of the comparison with the phrases.
         plain = [w for w in words if w not in self._fillers]

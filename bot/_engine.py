@@ -55,7 +55,9 @@ class Engine:
     def _use(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.matcher = Matcher(kb)
-        self.crisis = CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together)
+        self.crisis = CrisisDetector(
+            kb.crisis, kb.crisis_exclusions, kb.crisis_together, kb.crisis_model
+        )
         self.router = Router(kb)
         self.entries = kb.by_id
         commands: dict[str, str] = {}
@@ -140,7 +142,10 @@ class Engine:
                 self.kb.text("invalid", lang),
                 choices=self._start_choices(lang),
             )
-        if self.crisis.is_crisis(text):
+        signal = self.crisis.signal(text)
+        if signal == "model":
+            return self._uncertain_crisis(state, text, lang, guess)
+        if signal is not None:
             return self._crisis(lang, state, text, guess)
         if folded.isdigit() and len(folded) <= 3:
             action = state.choices.get(int(folded))
@@ -285,7 +290,14 @@ class Engine:
             choices=self._start_choices(lang),
         )
 
-    def _crisis(self, lang: Lang, state: State, text: str = "", guess: Lang | None = None) -> Reply:
+    def _crisis(
+        self,
+        lang: Lang,
+        state: State,
+        text: str = "",
+        guess: Lang | None = None,
+        talk: str = "crisis_talk",
+    ) -> Reply:
         """112 / 113 first, then people to talk to.
 
         A message may also be a question about acting in danger, such as a counsellor
@@ -314,13 +326,30 @@ class Engine:
         return self._reply(
             ReplyKind.CRISIS,
             lang,
-            self.kb.text("crisis_talk", lang),
+            self.kb.text(talk, lang),
             crisis=notice,
             routes=("emergency", "bmw", "vpoo"),
             contacts=self.router.contacts(("bmw", "vpoo"), lang, state.organisation),
             contacts_intro=self.kb.text("label_contacts", lang),
             choices=tuple(choices),
         )
+
+    def _uncertain_crisis(self, state: State, text: str, lang: Lang, guess: Lang | None) -> Reply:
+        """Only the learned model saw danger: the numbers come first all the same, but a
+        question the knowledge base answers with confidence is answered under them, so
+        a false alarm ("the window won't close anymore") still gets its answer."""
+        matches = self.matcher.match(text, limit=3, lang=guess)
+        best = matches[0] if matches else None
+        close = [m for m in matches[1:3] if best is not None and best.score - m.score < MARGIN]
+        if best is None or best.score < ANSWER_AT or _ambiguous(best, close):
+            return self._crisis(lang, state, text, guess, talk="crisis_unsure")
+        notice = CrisisNotice(
+            text=self.kb.text("crisis", lang),
+            contacts=self.router.contacts(("emergency",), lang, None),
+        )
+        reply = self._entry_reply(best.entry, state, lang, best.score, crisis=notice)
+        routes = ("emergency", *[r for r in reply.routes if r != "emergency"])
+        return replace(reply, routes=routes)
 
     def _group(self, lang: Lang) -> Reply:
         return self._reply(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bot._crisis_model import MODEL_FILE, CrisisModel, ModelProblem, load_model
 from bot._text import fold
 from bot._types import LANGS, ROLES, ContactMethod, Lang, Source
 from bot._yaml import LineDict, LineList, YamlProblem, line_of, load_yaml_file
@@ -56,6 +57,7 @@ REQUIRED_TEXTS = (
     "group_open_direct",
     "crisis",
     "crisis_talk",
+    "crisis_unsure",
     "contacts_intro",
     "contacts_intro_no_org",
     "related_prompt",
@@ -188,6 +190,8 @@ class KnowledgeBase:
     crisis_exclusions: Mapping[Lang, tuple[str, ...]]
     #: Word groups that signal a crisis together: per rule, groups of alternatives.
     crisis_together: Mapping[Lang, tuple[tuple[tuple[str, ...], ...], ...]]
+    #: Learned second opinion on crises (crisis_model.json), if the folder has one.
+    crisis_model: CrisisModel | None
     external_triggers: Mapping[Lang, tuple[str, ...]]
     triage: tuple[TriageOption, ...]
     texts: Mapping[str, Mapping[Lang, str]]
@@ -221,7 +225,8 @@ def knowledge_files(root: Path) -> list[Path]:
 def fingerprint(root: Path) -> str:
     """A cheap fingerprint of the folder (names, sizes, mtimes) for change detection."""
     h = hashlib.sha256()
-    for p in knowledge_files(root):
+    model = root / MODEL_FILE
+    for p in [*knowledge_files(root), *([model] if model.is_file() else [])]:
         st = p.stat()
         h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     return h.hexdigest()
@@ -385,6 +390,7 @@ class _Loader:
         synonyms = self.load_synonyms(root / "synonyms")
         crisis, exclusions = self.load_phrases(root / "crisis.yaml", "crisis", "not_crisis")
         together = self.load_together(root / "crisis.yaml")
+        crisis_model = self.load_crisis_model(root / MODEL_FILE)
         external, _ = self.load_phrases(root / "routing.yaml", "external_vp", None)
         triage = self.load_triage(root / "routing.yaml", roles)
         entries = self.load_entries(root / "entries", roles, {t.id for t in themes})
@@ -402,6 +408,7 @@ class _Loader:
             crisis=crisis,
             crisis_exclusions=exclusions,
             crisis_together=together,
+            crisis_model=crisis_model,
             external_triggers=external,
             triage=tuple(triage),
             texts=texts,
@@ -409,6 +416,14 @@ class _Loader:
             warnings=tuple(self.problems),
             fingerprint=fingerprint(root),
         )
+
+    def load_crisis_model(self, path: Path) -> CrisisModel | None:
+        try:
+            return load_model(path)
+        except ModelProblem as exc:
+            rebuild = "rebuild it with `wegwijzer kb train-crisis`"
+            self.error(path, exc.line, f"{exc.message}; {rebuild}")
+            return None
 
     def load_roles(self, path: Path) -> dict[str, Role]:
         block = self.read_block(path, "roles", dict)

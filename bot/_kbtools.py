@@ -10,6 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot._crisis_model import (
+    MODEL_FILE,
+    ModelProblem,
+    example_files,
+    examples_digest,
+    read_examples,
+    train,
+)
 from bot._engine import Engine
 from bot._kb import KnowledgeBase, Problem
 from bot._types import LANGS, ReplyKind
@@ -45,6 +53,21 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
             problems.append(
                 Problem("knowledge/roles.yaml", 0, f"no entry routes to '{role}'", "warning")
             )
+    model_path = f"knowledge/{MODEL_FILE}"
+    if kb.crisis_model is None:
+        problems.append(
+            Problem(model_path, 0, "no crisis model: run `wegwijzer kb train-crisis`", "warning")
+        )
+    elif kb.crisis_model.examples_sha256 != examples_digest(example_files(kb.root)):
+        problems.append(
+            Problem(
+                model_path,
+                0,
+                "the crisis examples changed since the model was trained: "
+                "run `wegwijzer kb train-crisis`",
+                "warning",
+            )
+        )
     return problems
 
 
@@ -198,3 +221,21 @@ def format_problems(problems: Iterable[Problem]) -> list[str]:
 
 
 Printer = Callable[[str], None]
+
+
+def train_crisis_model(root: Path) -> tuple[int, int]:
+    """Train the crisis model from a knowledge folder's examples and write its file.
+
+    Returns:
+        How many crisis and non-crisis examples it learned from.
+
+    Raises:
+        YamlProblem: When an example file cannot be read.
+        ModelProblem: When an example file has the wrong shape.
+    """
+    crises, others = read_examples(root)
+    if not crises or not others:
+        raise ModelProblem("need crisis and non-crisis examples to learn from")
+    model = train(crises, others, digest=examples_digest(example_files(root)))
+    (root / MODEL_FILE).write_text(model.to_json(), encoding="utf-8")
+    return len(crises), len(others)

@@ -16,9 +16,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot._config import default_knowledge_dir, log_level
+from bot._crisis_model import MODEL_FILE, ModelProblem
 from bot._engine import Engine
 from bot._kb import KnowledgeBaseError, fingerprint, load_knowledge_base
-from bot._kbtools import format_problems, lint, score_questions, self_test, stats
+from bot._kbtools import (
+    format_problems,
+    lint,
+    score_questions,
+    self_test,
+    stats,
+    train_crisis_model,
+)
 from bot._privacy import asyncio_exception_handler, configure_logging
 from bot._types import Reply, ReplyKind
 from bot._yaml import YamlProblem
@@ -189,6 +197,23 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_train_crisis(args: argparse.Namespace) -> int:
+    root = Path(args.knowledge)
+    try:
+        crises, others = train_crisis_model(root)
+    except YamlProblem as exc:
+        print(f"{exc.path}:{exc.line}: {exc.message}")
+        return 1
+    except ModelProblem as exc:
+        print(exc.message)
+        return 1
+    print(
+        f"crisis model written to {root / MODEL_FILE}: "
+        f"learned from {crises} crisis and {others} other examples."
+    )
+    return 0
+
+
 def cmd_kb_test(args: argparse.Namespace) -> int:
     engine = _load(args, sys.stdout)
     if engine is None:
@@ -273,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
         "validate": (cmd_kb_validate, "check every file; exit 1 on errors"),
         "test": (cmd_kb_test, "check every entry is found from its own phrasings"),
         "stats": (cmd_kb_stats, "figures about the knowledge base"),
+        "train-crisis": (cmd_kb_train_crisis, "learn the crisis model from the examples"),
     }
     for name, (func, help_text) in kb_commands.items():
         p = kb_sub.add_parser(name, help=help_text)

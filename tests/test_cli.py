@@ -146,3 +146,52 @@ def test_run_without_platform_starts_console(test_kb_dir: Path, tmp_path: Path) 
     assert out.returncode == 0, out.stderr
     assert "Pesten op het werk" in out.stdout
     assert "console" in out.stderr  # the log line says which channel started
+
+
+def without_crisis_model(kb: Path) -> Path:
+    """Take the copied model and examples out of a test folder; returns the examples dir."""
+    import shutil
+
+    (kb / "crisis_model.json").unlink()
+    for folder in ("crisis_examples", "tests"):
+        shutil.rmtree(kb / folder)
+    (kb / "crisis_examples").mkdir()
+    return kb / "crisis_examples"
+
+
+def test_kb_train_crisis_writes_a_model_and_validate_tracks_it(test_kb_dir: Path) -> None:
+    examples = without_crisis_model(test_kb_dir)
+    out = run(test_kb_dir, "kb", "validate")
+    assert "no crisis model" in out.stdout  # a folder without one is told how to make it
+    (examples / "mine.yaml").write_text(
+        'crisis:\n  - "ik wil er niet meer zijn"\n  - "he has a knife right now"\n'
+        'not_crisis:\n  - "mag ik een mes meenemen naar de kantine"\n  - "ik word gepest"\n',
+        encoding="utf-8",
+    )
+    out = run(test_kb_dir, "kb", "train-crisis")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "learned from 2 crisis and 2 other examples" in out.stdout
+    first = (test_kb_dir / "crisis_model.json").read_text(encoding="utf-8")
+    assert "crisis model" not in run(test_kb_dir, "kb", "validate").stdout
+    # The same examples give the same file.
+    assert run(test_kb_dir, "kb", "train-crisis").returncode == 0
+    assert (test_kb_dir / "crisis_model.json").read_text(encoding="utf-8") == first
+    # Changed examples: validate says the model is out of date.
+    with (examples / "mine.yaml").open("a", encoding="utf-8") as f:
+        f.write('  - "waar vind ik de cao"\n')
+    assert "examples changed" in run(test_kb_dir, "kb", "validate").stdout
+
+
+def test_kb_train_crisis_names_the_broken_example_file(test_kb_dir: Path) -> None:
+    examples = without_crisis_model(test_kb_dir)
+    (examples / "bad.yaml").write_text('crisis:\n  - "a"\n  - [\n', encoding="utf-8")
+    out = run(test_kb_dir, "kb", "train-crisis")
+    assert out.returncode == 1
+    assert "bad.yaml:" in out.stdout and "Traceback" not in out.stderr
+
+
+def test_broken_crisis_model_is_refused_with_file_and_line(test_kb_dir: Path) -> None:
+    (test_kb_dir / "crisis_model.json").write_text('{"weights": {\n  "a": }', encoding="utf-8")
+    out = run(test_kb_dir, "kb", "validate")
+    assert out.returncode == 1
+    assert "crisis_model.json:2:" in out.stdout and "train-crisis" in out.stdout

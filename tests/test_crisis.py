@@ -11,6 +11,7 @@ from bot._crisis import CrisisDetector
 from bot._yaml import load_yaml_file
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+EXAMPLES = KNOWLEDGE / "crisis_examples"
 PHRASES = load_yaml_file(KNOWLEDGE / "crisis.yaml")["crisis"]
 ALL = [(lang, p) for lang in ("nl", "en") for p in PHRASES[lang]]
 
@@ -18,7 +19,7 @@ ALL = [(lang, p) for lang in ("nl", "en") for p in PHRASES[lang]]
 @pytest.fixture(scope="module")
 def detector() -> CrisisDetector:
     kb = load_knowledge_base(KNOWLEDGE)
-    return CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together)
+    return CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together, kb.crisis_model)
 
 
 def typo(phrase: str) -> str:
@@ -256,8 +257,14 @@ def test_together_rules_catch_free_wording(detector: CrisisDetector, text: str) 
         "ik wil niet meer in dit team werken maar wel een leven naast mijn werk",
     ],
 )
-def test_together_rules_leave_work_questions_alone(detector: CrisisDetector, text: str) -> None:
-    assert not detector.is_crisis(text), text
+def test_together_rules_leave_work_questions_alone(rules_only: CrisisDetector, text: str) -> None:
+    assert not rules_only.is_crisis(text), text
+
+
+@pytest.fixture(scope="module")
+def rules_only() -> CrisisDetector:
+    kb = load_knowledge_base(KNOWLEDGE)
+    return CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together)
 
 
 @pytest.fixture(scope="module")
@@ -294,11 +301,11 @@ def test_counsellor_question_in_alarm_words_reaches_its_answer_in_one_step(
 
 
 def test_broad_corpus_recall_and_no_false_alarms(detector: CrisisDetector) -> None:
-    """tests/data/crisis_corpus.yaml was written by someone who had not seen the phrase
+    """knowledge/crisis_examples/corpus1.yaml was written by someone who had not seen the phrase
     lists: 150 crisis messages and 150 work questions in strong words. Its first run found
     68 of the 150 crises; the misses then shaped new phrases and rules. Four subtle ones
     (a plan and a date, affairs put in order) are still missed: see the README."""
-    corpus = load_yaml_file(Path(__file__).resolve().parent / "data" / "crisis_corpus.yaml")
+    corpus = load_yaml_file(EXAMPLES / "corpus1.yaml")
     missed = [t for t in corpus["crisis"] if not detector.is_crisis(t)]
     alarms = [t for t in corpus["not_crisis"] if detector.is_crisis(t)]
     assert not alarms, alarms
@@ -306,11 +313,11 @@ def test_broad_corpus_recall_and_no_false_alarms(detector: CrisisDetector) -> No
 
 
 def test_second_corpus_recall_and_false_alarms(detector: CrisisDetector) -> None:
-    """tests/data/crisis_corpus2.yaml: 120 crises and 120 work questions, written later,
+    """knowledge/crisis_examples/corpus2.yaml: 120 crises and 120 work questions, written later,
     unseen, with mostly indirect wording. Its first run found 44 of 120 with 10 false
     alarms. One alarm stays on purpose: "ik zie het niet meer zitten" is too often meant
     for life itself to be waved away because a roster follows it."""
-    corpus = load_yaml_file(Path(__file__).resolve().parent / "data" / "crisis_corpus2.yaml")
+    corpus = load_yaml_file(EXAMPLES / "corpus2.yaml")
     missed = [t for t in corpus["crisis"] if not detector.is_crisis(t)]
     alarms = [t for t in corpus["not_crisis"] if detector.is_crisis(t)]
     assert all(t.startswith("Ik zie het niet meer zitten") for t in alarms), alarms
@@ -319,13 +326,13 @@ def test_second_corpus_recall_and_false_alarms(detector: CrisisDetector) -> None
 
 
 def test_third_corpus_recall_and_false_alarms(detector: CrisisDetector) -> None:
-    """tests/data/crisis_corpus3.yaml: 100 crises and 100 hard work questions, written
+    """knowledge/crisis_examples/corpus3.yaml: 100 crises and 100 hard work questions, written
     unseen after the second. Its first run found 61 of 100 with 8 false alarms. The five
     alarms kept name suicide, a death threat or a heart attack in the past ("vorig jaar",
     "years ago"): a message naming those gets the numbers first, even when it is about
     something over, because a wrong "it is over" costs more than a notice too many. The
     one miss is a date chosen without any word of method or death."""
-    corpus = load_yaml_file(Path(__file__).resolve().parent / "data" / "crisis_corpus3.yaml")
+    corpus = load_yaml_file(EXAMPLES / "corpus3.yaml")
     missed = [t for t in corpus["crisis"] if not detector.is_crisis(t)]
     alarms = [t for t in corpus["not_crisis"] if detector.is_crisis(t)]
     assert len(alarms) <= 5, alarms
@@ -366,14 +373,79 @@ def test_a_typo_never_changes_the_word_that_carries_a_phrase(detector: CrisisDet
 
 
 def test_fourth_corpus_recall_and_false_alarms(detector: CrisisDetector) -> None:
-    """tests/data/crisis_corpus4.yaml: 80 crises and 80 work questions, written unseen to
+    """knowledge/crisis_examples/corpus4.yaml: 80 crises and 80 work questions, written unseen to
     avoid textbook phrasing. Its first run found only 39 of 80 (3 false alarms); that led
     to broad rules (a means or place of suicide near a word of finality or a plan; being
     held, strangled or threatened tonight; a fall or collapse with no response). The
     three alarms kept: two counsellors asking in general about suicidal reporters, and a
     suicide two years ago named outright."""
-    corpus = load_yaml_file(Path(__file__).resolve().parent / "data" / "crisis_corpus4.yaml")
+    corpus = load_yaml_file(EXAMPLES / "corpus4.yaml")
     missed = [t for t in corpus["crisis"] if not detector.is_crisis(t)]
     alarms = [t for t in corpus["not_crisis"] if detector.is_crisis(t)]
     assert len(alarms) <= 3, alarms
     assert len(missed) <= 3, missed
+
+
+def test_shipped_crisis_model_is_trained_on_the_current_examples() -> None:
+    from bot._crisis_model import example_files, examples_digest
+
+    kb = load_knowledge_base(KNOWLEDGE)
+    assert kb.crisis_model is not None
+    assert kb.crisis_model.examples_sha256 == examples_digest(example_files(KNOWLEDGE))
+
+
+def test_model_catches_what_no_rule_foresaw(detector: CrisisDetector) -> None:
+    """Rules alone miss these (corpus 5, written after them); with the model they count."""
+    kb = load_knowledge_base(KNOWLEDGE)
+    rules = CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together)
+    texts = [
+        "zit in de auto met de motor aan in een dichte garage",
+        "someone just poured petrol over the front desk and is holding a lighter",
+    ]
+    assert not any(rules.is_crisis(t) for t in texts)
+    assert all(detector.is_crisis(t) for t in texts)
+
+
+def test_exclusions_also_overrule_the_model(detector: CrisisDetector) -> None:
+    assert not detector.is_crisis("political suicide: zit in de auto met de motor aan")
+
+
+def engine_with_model_word(word: str) -> Engine:
+    """The bundled knowledge base with a model that is sure only about `word`."""
+    from dataclasses import replace
+
+    from bot._crisis_model import CrisisModel, features
+
+    kb = load_knowledge_base(KNOWLEDGE)
+    weights = {f: 20.0 for f in features(word)}
+    return Engine(replace(kb, crisis_model=CrisisModel(weights, -10.0, 0.7, "")))
+
+
+def test_model_only_alarm_still_answers_a_clear_question() -> None:
+    """Only the model saw danger: numbers first, and the question is still answered."""
+    engine = engine_with_model_word("gepest")
+    reply = engine.ask("ik word gepest door mijn leidinggevende")
+    assert reply.crisis is not None and reply.kind is ReplyKind.ANSWER
+    assert reply.entry == "pesten-op-het-werk"
+    assert reply.routes[0] == "emergency"
+    assert reply.plain_text().startswith(reply.crisis.text)
+
+
+def test_model_only_alarm_without_an_answer_says_it_may_have_misunderstood() -> None:
+    engine = engine_with_model_word("zebrapad")
+    reply = engine.ask("zebrapad")
+    assert reply.kind is ReplyKind.CRISIS and reply.crisis is not None
+    assert reply.text == engine.kb.text("crisis_unsure", "nl")
+    assert "emergency" in reply.routes
+
+
+def test_fifth_corpus_and_tricky_work_questions(detector: CrisisDetector) -> None:
+    """Corpus 5 (first run, rules alone: 58 of 100 found, 5 false alarms) and 300 tricky
+    work questions. The model has learned from both, so this guards against regressions;
+    held-out figures come from bench/crisis_cv.py. The alarms left are all the rules'
+    (idioms such as "an overdose of meetings", protocol questions naming suicide)."""
+    corpus = load_yaml_file(EXAMPLES / "corpus5.yaml")
+    tricky = load_yaml_file(EXAMPLES / "hard_negatives.yaml")
+    assert not [t for t in corpus["crisis"] if not detector.is_crisis(t)]
+    assert len([t for t in corpus["not_crisis"] if detector.is_crisis(t)]) <= 5
+    assert len([t for t in tricky["not_crisis"] if detector.is_crisis(t)]) <= 19
