@@ -108,6 +108,8 @@ _SPOKEN = {
     "mss": "misschien",
     "wrm": "waarom",
     "nie": "niet",
+    "da": "dat",
+    "wa": "wat",
     "mer": "meer",
     "idk": "i do not know",
     "pls": "please",
