@@ -268,7 +268,8 @@ class Engine:
             Choice(i + 1, m.entry.text(lang).title, f"entry:{m.entry.id}")
             for i, m in enumerate(matches)
         )
-        routes = matches[0].entry.routes
+        # Only a crisis reply, or an answer about acting in danger, points to 112/113.
+        routes = tuple(r for r in matches[0].entry.routes if r != "emergency")
         if external:
             routes = ("external_vp", *[r for r in routes if r != "external_vp"])
         return self._reply(

@@ -163,8 +163,14 @@ class _LangIndex:
         term = self._stems.get(word)
         return stem(word, self.lang) if term is None else term
 
-    def resolve(self, word: str) -> tuple[str, float] | None:
-        """Map one folded word to an indexed term and a confidence factor, or None."""
+    def resolve(self, word: str, *, typos: bool = True) -> tuple[str, float] | None:
+        """Map one folded word to an indexed term and a confidence factor, or None.
+
+        Args:
+            word: A folded question word.
+            typos: Whether to look for a typo; off when the question is in the other
+                language ("buren" is no typo of "burden").
+        """
         if len(word) > MAX_WORD:
             return None
         term = self.stem(word)
@@ -189,7 +195,7 @@ class _LangIndex:
                 if term in self.vocab:
                     return term, 0.9
         # An everyday word is a word, not a typo ("during" is not "dure").
-        typo = None if word in _ALL_LIGHT else self.correct_typo(word)
+        typo = None if word in _ALL_LIGHT or not typos else self.correct_typo(word)
         if typo is not None:
             return typo, 0.85
         # An inflection the stemmer does not know ("fraudeerd", "discrimineerde"): the
@@ -247,11 +253,13 @@ class _LangIndex:
                         return [lterm, rterm]
         return []
 
-    def query_terms(self, words: Iterable[str]) -> list[tuple[str, float, bool]]:
+    def query_terms(
+        self, words: Iterable[str], *, typos: bool = True
+    ) -> list[tuple[str, float, bool]]:
         """(term, weight, known) for each question word."""
         out: list[tuple[str, float, bool]] = []
         for word in words:
-            hit = self.resolve(word)
+            hit = self.resolve(word, typos=typos)
             if hit is not None:
                 term, factor = hit
                 if term in self.answer_only:
@@ -354,7 +362,7 @@ class Matcher:
         best: dict[int, Match] = {}
         for index_lang, index in self.indexes.items():
             factor = _OTHER_LANGUAGE if lang is not None and index_lang != lang else 1.0
-            for i, raw in self._score(index, text):
+            for i, raw in self._score(index, text, typos=factor == 1.0):
                 score = raw * factor
                 if i not in best or score > best[i].score:
                     best[i] = Match(self.entries[i], score, index_lang)
@@ -376,11 +384,13 @@ class Matcher:
             return None
         return "nl" if nl > en else "en"
 
-    def _score(self, index: _LangIndex, text: str) -> list[tuple[int, float]]:
+    def _score(
+        self, index: _LangIndex, text: str, *, typos: bool = True
+    ) -> list[tuple[int, float]]:
         words = self.analyser.words(text, index.lang)
         if not words:
             return []
-        terms = index.query_terms(words)
+        terms = index.query_terms(words, typos=typos)
         # The same word twice should not count twice.
         seen: dict[str, tuple[float, bool]] = {}
         for term, weight, known in terms:
