@@ -368,3 +368,23 @@ def test_help_also_lists_who_can_help(engine: Engine) -> None:
     assert reply.kind is ReplyKind.INFO
     assert {"vpoo", "vpi", "p_raadgever", "bmw"} <= set(reply.routes)
     assert reply.contacts
+
+
+def test_no_typo_search_through_the_other_language() -> None:
+    """'buren' in a Dutch question is no typo of the English 'burden' (of proof)."""
+    engine = Engine(load_knowledge_base(Path(__file__).resolve().parent.parent / "knowledge"))
+    nl_question = engine.ask("Ik word gepest door mijn buren, wat kan ik doen?")
+    assert nl_question.entry != "bescherming-klokkenluider"
+    en = engine.matcher.indexes["en"]
+    assert en.resolve("buren", typos=False) is None
+
+
+def test_did_you_mean_never_points_to_112() -> None:
+    """Only a crisis reply, or the answer about acting in danger, lists the emergency role."""
+    engine = Engine(load_knowledge_base(Path(__file__).resolve().parent.parent / "knowledge"))
+    question = "wie kan ik bellen"
+    reply = engine.ask(question)
+    assert reply.kind is ReplyKind.CLARIFY
+    assert any(c.action == "entry:vp-melder-in-gevaar" for c in reply.choices)
+    assert "emergency" in engine.entries["vp-melder-in-gevaar"].routes
+    assert "emergency" not in reply.routes
