@@ -20,25 +20,16 @@ sys.path.insert(0, str(ROOT))
 
 from bot import load_knowledge_base  # noqa: E402
 from bot._crisis import CrisisDetector  # noqa: E402
-from bot._crisis_model import example_files, train  # noqa: E402
-from bot._yaml import load_yaml_file  # noqa: E402
+from bot._crisis_model import example_files, read_example_file, train  # noqa: E402
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9)
-
-
-def split(path: Path) -> tuple[list[str], list[str]]:
-    data = load_yaml_file(path)
-    if isinstance(data, dict):
-        return list(data["crisis"]), list(data["not_crisis"])
-    crises = [x["q"] for x in data if x.get("crisis") is True]
-    return crises, [x["q"] for x in data if x.get("crisis") is not True]
 
 
 def main() -> None:
     knowledge = ROOT / "knowledge"
     kb = load_knowledge_base(knowledge)
     rules = CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together)
-    files = {p: split(p) for p in example_files(knowledge)}
+    files = {p: read_example_file(p) for p in example_files(knowledge)}
     totals = {t: [0, 0] for t in THRESHOLDS}
     rule_totals = [0, 0]
     n_crises = n_others = 0

@@ -171,27 +171,37 @@ def train(
     return CrisisModel(kept, round(bias, 4), threshold, digest)
 
 
-def read_examples(root: Path) -> tuple[list[str], list[str]]:
-    """Crisis and non-crisis example texts of a knowledge folder.
+def read_example_file(path: Path) -> tuple[list[str], list[str]]:
+    """Crisis and non-crisis texts of one example file.
 
     A crisis example file holds two lists, `crisis` and `not_crisis`; a question file
     (`tests/*.yaml`) holds questions, those with `crisis: true` being crises.
 
     Raises:
-        YamlProblem: When a file cannot be read (file and line in the message).
-        ModelProblem: When a file has neither shape.
+        YamlProblem: When the file cannot be read (file and line in the message).
+        ModelProblem: When the file has neither shape.
     """
+    data = load_yaml_file(path)
+    crises: list[str] = []
+    others: list[str] = []
+    if isinstance(data, dict) and {"crisis", "not_crisis"} <= data.keys():
+        crises += [t for t in data["crisis"] if isinstance(t, str)]
+        others += [t for t in data["not_crisis"] if isinstance(t, str)]
+    elif isinstance(data, list):
+        for item in data:
+            if isinstance(item, dict) and isinstance(item.get("q"), str):
+                (crises if item.get("crisis") is True else others).append(item["q"])
+    else:
+        raise ModelProblem(f"{path.name}: expected 'crisis' and 'not_crisis' lists")
+    return crises, others
+
+
+def read_examples(root: Path) -> tuple[list[str], list[str]]:
+    """Crisis and non-crisis example texts of all example files of a knowledge folder."""
     crises: list[str] = []
     others: list[str] = []
     for path in example_files(root):
-        data = load_yaml_file(path)
-        if isinstance(data, dict) and {"crisis", "not_crisis"} <= data.keys():
-            crises += [t for t in data["crisis"] if isinstance(t, str)]
-            others += [t for t in data["not_crisis"] if isinstance(t, str)]
-        elif isinstance(data, list):
-            for item in data:
-                if isinstance(item, dict) and isinstance(item.get("q"), str):
-                    (crises if item.get("crisis") is True else others).append(item["q"])
-        else:
-            raise ModelProblem(f"{path.name}: expected 'crisis' and 'not_crisis' lists")
+        c, o = read_example_file(path)
+        crises += c
+        others += o
     return crises, others

@@ -215,8 +215,7 @@ class Engine:
                 return self._do_talk(ext, state, lang)
             return self._unknown(lang)
         runner_up = matches[1].score if len(matches) > 1 else 0.0
-        close = [m for m in matches[1:3] if best.score - m.score < MARGIN]
-        if best.score >= ANSWER_AT and not _ambiguous(best, close):
+        if _confident(matches) is not None:
             return self._entry_reply(best.entry, state, lang, best.score, external)
         return self._clarify(matches[:3], state, lang, best.score, external, runner_up)
 
@@ -298,6 +297,7 @@ class Engine:
         text: str = "",
         guess: Lang | None = None,
         talk: str = "crisis_talk",
+        matches: list[Match] | None = None,
     ) -> Reply:
         """112 / 113 first, then people to talk to.
 
@@ -310,10 +310,10 @@ class Engine:
         point ("fraude" for "ik zie het niet meer zitten"), and next to someone's crisis
         that reads as not listening.
         """
-        emergency = self.router.contacts(("emergency",), lang, None)
-        notice = CrisisNotice(text=self.kb.text("crisis", lang), contacts=emergency)
+        notice = self._crisis_notice(lang)
         choices = [Choice(1, self.kb.text("choice_talk", lang), "talk")]
-        matches = self.matcher.match(text, limit=1, lang=guess) if text else []
+        if matches is None:
+            matches = self.matcher.match(text, limit=1, lang=guess) if text else []
         if matches and matches[0].score >= ANSWER_AT and "emergency" in matches[0].entry.routes:
             entry = matches[0].entry
             remainder = self.crisis.remainder(text)
@@ -340,17 +340,19 @@ class Engine:
         question the knowledge base answers with confidence is answered under them, so
         a false alarm ("the window won't close anymore") still gets its answer."""
         matches = self.matcher.match(text, limit=3, lang=guess)
-        best = matches[0] if matches else None
-        close = [m for m in matches[1:3] if best is not None and best.score - m.score < MARGIN]
-        if best is None or best.score < ANSWER_AT or _ambiguous(best, close):
-            return self._crisis(lang, state, text, guess, talk="crisis_unsure")
-        notice = CrisisNotice(
-            text=self.kb.text("crisis", lang),
-            contacts=self.router.contacts(("emergency",), lang, None),
-        )
+        best = _confident(matches)
+        if best is None:
+            return self._crisis(lang, state, text, guess, "crisis_unsure", matches)
+        notice = self._crisis_notice(lang)
         reply = self._entry_reply(best.entry, state, lang, best.score, crisis=notice)
         routes = ("emergency", *[r for r in reply.routes if r != "emergency"])
         return replace(reply, routes=routes)
+
+    def _crisis_notice(self, lang: Lang) -> CrisisNotice:
+        return CrisisNotice(
+            text=self.kb.text("crisis", lang),
+            contacts=self.router.contacts(("emergency",), lang, None),
+        )
 
     def _group(self, lang: Lang) -> Reply:
         return self._reply(
@@ -520,6 +522,15 @@ _COMMAND_ACTIONS = {"lang_nl": "lang:nl", "lang_en": "lang:en"}
 _ORG_COMMAND_WORDS = 4
 #: Actions that would discuss a personal matter; in a group room they get the DM offer.
 _PERSONAL_ACTIONS = frozenset({"entry", "talk", "org", "theme"})
+
+
+def _confident(matches: list[Match]) -> Match | None:
+    """The best match when it is answered outright: high enough, and no near rival."""
+    if not matches or matches[0].score < ANSWER_AT:
+        return None
+    best = matches[0]
+    close = [m for m in matches[1:3] if best.score - m.score < MARGIN]
+    return None if _ambiguous(best, close) else best
 
 
 def _ambiguous(best: Match, close: list[Match]) -> bool:
