@@ -242,6 +242,7 @@ class Engine:
             lang,
             t.answer,
             title=t.title,
+            details=t.details,
             entry=entry.id,
             confidence=confidence,
             sources=entry.sources,
@@ -502,6 +503,7 @@ class Engine:
         labels = {
             "sources": self.kb.text("label_sources", lang),
             "reviewed": self.kb.text("label_reviewed", lang),
+            "details": self.kb.text("label_details", lang),
             "contacts": self.kb.text("label_contacts", lang),
         }
         reply = Reply(kind=kind, lang=lang, text=text, labels=labels, **fields)  # type: ignore[arg-type]

@@ -64,6 +64,7 @@ REQUIRED_TEXTS = (
     "disclaimer",
     "label_sources",
     "label_reviewed",
+    "label_details",
     "label_contacts",
     "choice_menu",
     "choice_talk",
@@ -108,6 +109,8 @@ class EntryText:
     answer: str
     questions: tuple[str, ...]
     keywords: tuple[str, ...]
+    #: The professional block for counsellors: legal basis, deadlines, pitfalls, referral.
+    details: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -833,7 +836,7 @@ class _Loader:
                 )
                 continue
             self.unknown_keys(
-                path, block, {"title", "answer", "questions", "keywords"}, f"'{lang}'"
+                path, block, {"title", "answer", "details", "questions", "keywords"}, f"'{lang}'"
             )
             questions = self.word_list(path, block, "questions")
             if len(questions) < MIN_QUESTIONS:
@@ -848,6 +851,7 @@ class _Loader:
                 answer=_tidy_answer(self.text_field(path, block, "answer")),
                 questions=tuple(questions),
                 keywords=tuple(self.word_list(path, block, "keywords", required=False)),
+                details=_tidy_answer(self.text_field(path, block, "details", required=False)),
             )
         if "nl" not in texts:
             return None

@@ -123,6 +123,7 @@ def stats(kb: KnowledgeBase, today: _dt.date | None = None) -> dict[str, Any]:
         "entries": len(kb.entries),
         "by_language": complete,
         "with_sources": sum(1 for e in kb.entries if e.sources),
+        "with_details": sum(1 for e in kb.entries if e.text("nl").details),
         "reviewed_within_year": sum(1 for e in kb.entries if (today - e.reviewed).days <= 365),
         "by_audience": dict(sorted(audience.items())),
         "by_route": dict(sorted(routes.items())),

@@ -144,12 +144,87 @@ class CrisisNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class CrisisSection:
+    """Emergency numbers: always the first section when present."""
+
+    text: str
+    contacts: tuple[Contact, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSection:
+    """The answer itself: an optional title and plain text (blank line between paragraphs)."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DetailsSection:
+    """The professional block for counsellors (legal basis, deadlines, pitfalls).
+
+    `shown` is True when the person said they are a counsellor (or the deployment is for
+    counsellors only); otherwise adapters offer it folded (a toggle, `<details>`, or the
+    hint in `label` to type `meer detail`).
+    """
+
+    label: str
+    text: str
+    shown: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChoicesSection:
+    """Numbered options; adapters show buttons where they can, numbers everywhere."""
+
+    prompt: str
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactsSection:
+    """Who can help, with an intro line."""
+
+    intro: str
+    contacts: tuple[Contact, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesSection:
+    """Where the answer comes from, and when it was last checked against its sources."""
+
+    label: str
+    sources: tuple[Source, ...]
+    reviewed: _dt.date | None
+    reviewed_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class DisclaimerSection:
+    """The closing line: general information, not legal advice; privacy notes."""
+
+    text: str
+
+
+Section = (
+    CrisisSection
+    | AnswerSection
+    | DetailsSection
+    | ChoicesSection
+    | ContactsSection
+    | SourcesSection
+    | DisclaimerSection
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What the engine answers: structure, never platform markup.
 
     `text` is plain text; paragraphs are separated by a blank line and list items start
-    with "- ". Adapters render each field in their own idiom; `plain_text()` gives the
-    canonical plain rendering used by the console and `ask --json`.
+    with "- ". Adapters render `sections()`, which yields the parts in one fixed order, in
+    their own idiom; `plain_text()` is the canonical plain rendering used by the console
+    and `ask --json`.
     """
 
     kind: ReplyKind
@@ -159,6 +234,8 @@ class Reply:
     entry: str | None = None
     confidence: float = 0.0
     crisis: CrisisNotice | None = None
+    details: str = ""
+    details_shown: bool = False
     sources: tuple[Source, ...] = ()
     reviewed: _dt.date | None = None
     routes: tuple[str, ...] = ()
@@ -169,45 +246,102 @@ class Reply:
     footer: str = ""
     labels: dict[str, str] = field(default_factory=dict)
 
+    def sections(self) -> tuple[Section, ...]:
+        """The reply's parts in the one order every channel shows them.
+
+        Crisis notice, answer, details for counsellors, choices, contacts, sources with
+        review date, disclaimer. Empty parts are left out.
+        """
+        out: list[Section] = []
+        if self.crisis is not None:
+            out.append(CrisisSection(self.crisis.text, self.crisis.contacts))
+        if self.title or self.text:
+            out.append(AnswerSection(self.title, self.text))
+        if self.details:
+            label = self.labels.get("details", "Details")
+            out.append(DetailsSection(label, self.details, self.details_shown))
+        if self.choices:
+            out.append(ChoicesSection(self.choices_prompt, self.choices))
+        if self.contacts:
+            out.append(ContactsSection(self.contacts_intro, self.contacts))
+        if self.sources:
+            out.append(
+                SourcesSection(
+                    self.labels.get("sources", "Sources"),
+                    self.sources,
+                    self.reviewed,
+                    self.labels.get("reviewed", "Checked"),
+                )
+            )
+        if self.footer:
+            out.append(DisclaimerSection(self.footer))
+        return tuple(out)
+
     def plain_text(self) -> str:
         """Render the whole reply as plain text, as a person would read it."""
         parts: list[str] = []
-        if self.crisis is not None:
-            parts.append(self.crisis.text)
-            parts.extend(_contact_lines(c) for c in self.crisis.contacts)
-        if self.title:
-            parts.append(self.title)
-        if self.text:
-            parts.append(self.text)
-        if self.sources:
-            head = self.labels.get("sources", "Sources")
-            lines = [f"{head}:"]
-            for s in self.sources:
-                art = f" ({s.article})" if s.article else ""
-                lines.append(f"- {s.title}{art}: {s.url}")
-            if self.reviewed is not None:
-                lines.append(f"{self.labels.get('reviewed', 'Checked')}: {self.reviewed}")
-            parts.append("\n".join(lines))
-        if self.choices:
-            lines = [self.choices_prompt] if self.choices_prompt else []
-            lines += [f"{c.number}. {c.label}" for c in self.choices]
-            parts.append("\n".join(lines))
-        if self.contacts:
-            lines = [self.contacts_intro] if self.contacts_intro else []
-            lines += [_contact_lines(c) for c in self.contacts]
-            parts.append("\n".join(lines))
-        if self.footer:
-            parts.append(self.footer)
+        for sec in self.sections():
+            match sec:
+                case CrisisSection(text, contacts):
+                    parts.append(text)
+                    parts.extend(contact_lines(c) for c in contacts)
+                case AnswerSection(title, text):
+                    parts.extend(p for p in (title, text) if p)
+                case DetailsSection(label, text, shown):
+                    parts.append(f"{label}:\n{text}" if shown else label)
+                case ChoicesSection(prompt, choices):
+                    lines = [prompt] if prompt else []
+                    lines += [f"{c.number}. {c.label}" for c in choices]
+                    parts.append("\n".join(lines))
+                case ContactsSection(intro, contacts):
+                    lines = [intro] if intro else []
+                    lines += [contact_lines(c) for c in contacts]
+                    parts.append("\n".join(lines))
+                case SourcesSection(label, sources, reviewed, reviewed_label):
+                    lines = [f"{label}:"]
+                    for s in sources:
+                        art = f" ({s.article})" if s.article else ""
+                        lines.append(f"- {s.title}{art}: {s.url}")
+                    if reviewed is not None:
+                        lines.append(f"{reviewed_label}: {reviewed}")
+                    parts.append("\n".join(lines))
+                case DisclaimerSection(text):
+                    parts.append(text)
         return "\n\n".join(p for p in parts if p)
 
 
-def _contact_lines(c: Contact) -> str:
-    head = f"- {c.name}"
-    if c.organisation:
-        head += f" ({c.organisation})"
+def contact_reach(c: Contact) -> tuple[ContactMethod, ...]:
+    """The contact's methods without repeats: an e-mail address that is also the Teams id
+    is shown once (as e-mail)."""
+    seen: set[str] = set()
+    out: list[ContactMethod] = []
+    for m in sorted(c.methods, key=lambda m: m.kind == "teams"):
+        key = m.value.strip().lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(m)
+    order = {id(m): i for i, m in enumerate(c.methods)}
+    return tuple(sorted(out, key=lambda m: order[id(m)]))
+
+
+def contact_heading(c: Contact) -> str:
+    """Name with organisation, without repeating a marker such as "(voorbeeld)" twice."""
+    if not c.organisation:
+        return c.name
+    name, org = c.name, c.organisation
+    for marker in ("(voorbeeld)", "(example)"):
+        if name.endswith(marker) and org.endswith(marker):
+            name = name[: -len(marker)].rstrip()
+    return f"{name} ({org})"
+
+
+def contact_lines(c: Contact) -> str:
+    """One contact as plain text: heading and role line, then how to reach them."""
+    head = f"- {contact_heading(c)}"
     if c.role_line:
         head += f": {c.role_line}"
-    reach = [f"{m.value}{f' ({m.note})' if m.note else ''}" for m in c.methods]
+    reach = [f"{m.value}{f' ({m.note})' if m.note else ''}" for m in contact_reach(c)]
     extra = []
     if reach:
         extra.append(", ".join(reach))
