@@ -21,7 +21,9 @@ from bot._engine import Engine
 from bot._kb import KnowledgeBaseError, fingerprint, load_knowledge_base
 from bot._kbtools import (
     format_problems,
+    format_question_score,
     lint,
+    question_score_json,
     score_questions,
     self_test,
     stats,
@@ -219,27 +221,35 @@ def cmd_kb_test(args: argparse.Namespace) -> int:
     if engine is None:
         return 1
     result = self_test(engine)
-    pct = 100.0 * result.found / max(result.total, 1)
-    print(f"own phrasings: {result.found}/{result.total} find their entry ({pct:.1f}%)")
-    for eid, lang, phrasing, kind, got in result.misses:
-        print(f'  miss: {eid} ({lang}) "{phrasing}" -> {kind} {got or ""}')
-    for (a, b), n in result.confusions.most_common():
-        print(f"  confusion: {a} -> {b} ({n}x)")
     status = 0 if result.found == result.total else 1
+    score = None
     if args.questions:
         try:
             score = score_questions(engine, Path(args.questions))
         except YamlProblem as exc:
             print(f"{exc.path}:{exc.line}: {exc.message}")
             return 1
-        every = [x for xs in score.groups.values() for x in xs]
-        for name, xs in score.groups.items():
-            share = f"{100 * sum(xs) / len(xs):.1f}%" if xs else "n/a"
-            print(f"{name:>13}: {share} ({sum(xs)}/{len(xs)})")
-        print(f"score: {100 * sum(every) / max(len(every), 1):.1f}%")
-        for line in score.failures:
-            print(f"  FAIL {line}")
-        print(f"entries never hit by this file: {len(score.never_hit)}")
+    if args.json:
+        figures: dict[str, Any] = {
+            "own_phrasings": {"found": result.found, "total": result.total},
+            "own_confusions": [
+                {"expected": a, "answered": b, "count": n}
+                for (a, b), n in result.confusions.most_common()
+            ],
+        }
+        if score is not None:
+            figures["questions"] = question_score_json(score)
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        return status
+    pct = 100.0 * result.found / max(result.total, 1)
+    print(f"own phrasings: {result.found}/{result.total} find their entry ({pct:.1f}%)")
+    for eid, lang, phrasing, kind, got in result.misses:
+        print(f'  miss: {eid} ({lang}) "{phrasing}" -> {kind} {got or ""}')
+    for (a, b), n in result.confusions.most_common():
+        print(f"  confusion: {a} -> {b} ({n}x)")
+    if score is not None:
+        for line in format_question_score(score):
+            print(line)
     return status
 
 
@@ -305,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         if name == "test":
             p.add_argument("questions", nargs="?", help="a question file in the dev-set format")
+            p.add_argument("--json", action="store_true", help="the figures as one JSON object")
         if name == "stats":
             p.add_argument("--json", action="store_true")
     return parser
