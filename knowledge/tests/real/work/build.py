@@ -5,6 +5,7 @@ Input lines (work/raw*.txt, work/crisis*.txt): url|lang|entries|routes|keywords|
 flags: comma list of oos, crisis, modelled. The split is by source page and fixed:
 sha256(url) as an integer, modulo 3 == 0 -> sealed, else tune. It never depends on scores.
 """
+
 from __future__ import annotations
 
 import hashlib

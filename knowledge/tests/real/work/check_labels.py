@@ -4,6 +4,7 @@
 A right answer that the scoring rule would call wrong means the label is wrong, not the engine.
 Run from the repository root: .venv/bin/python knowledge/tests/real/work/check_labels.py
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,7 +28,8 @@ for name in ("tune", "sealed"):
                 continue
             reply = engine._do_entry(eid, State(), item["lang"])
             if not judge(item, set(reply.routes), True, reply.plain_text()):
-                print(f"[{name}] {eid} fails its own label ({item['route']} {item['expect_any']}): {item['q']}")
+                rule = f"{item['route']} {item['expect_any']}"
+                print(f"[{name}] {eid} fails its own label ({rule}): {item['q']}")
                 bad += 1
 print(f"{bad} label problems")
 sys.exit(1 if bad else 0)
