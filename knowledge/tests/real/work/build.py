@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -22,8 +23,8 @@ def side(url: str) -> str:
     return "sealed" if int(hashlib.sha256(url.encode("utf-8")).hexdigest(), 16) % 3 == 0 else "tune"
 
 
-def parse(path: Path) -> list[dict]:
-    items = []
+def parse(path: Path) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -33,7 +34,7 @@ def parse(path: Path) -> list[dict]:
         url, lang, entries, routes, words, flags, q = (p.strip() for p in parts)
         flagset = {f for f in flags.split(",") if f}
         assert lang in ("nl", "en"), (path.name, n)
-        item: dict = {"q": q, "url": url, "lang": lang}
+        item: dict[str, Any] = {"q": q, "url": url, "lang": lang}
         if "oos" in flagset:
             item.update(route=[], expect_any=[], entry=[], oos=True)
         elif "crisis" in flagset:
@@ -51,7 +52,7 @@ def parse(path: Path) -> list[dict]:
 
 
 def main() -> None:
-    items = []
+    items: list[dict[str, Any]] = []
     for path in sorted(HERE.glob("raw*.txt")) + sorted(HERE.glob("crisis*.txt")):
         items.extend(parse(path))
     seen = set()
