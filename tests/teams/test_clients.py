@@ -403,3 +403,18 @@ async def test_english_attachment_answer(teams: Teams) -> None:
     assert "I cannot read pictures, files or voice messages" in flatten(card(sent))
     assert sent["locale"] == "en-US"
     assert_private(teams, c)
+
+
+# ---------------------------------------------------------------- edits and deletions
+
+
+async def test_edits_and_deletions_get_no_reply(teams: Teams) -> None:
+    c = canary()
+    await send(teams, teams.message("menu"))
+    for kind, event in (("messageUpdate", "editMessage"), ("messageDelete", "softDeleteMessage")):
+        body = teams.message(f"1 {c}", kind=kind)
+        body["channelData"]["eventType"] = event
+        status, _ = await teams.post(body)
+        assert status == 200
+    assert len(teams.connector.received) == 1  # only the menu
+    assert_private(teams, c)
