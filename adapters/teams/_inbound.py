@@ -35,6 +35,8 @@ _BLOCKS = frozenset(
 )
 #: Elements whose content is not text the person wrote.
 _SKIP = frozenset({"script", "style", "head", "title", "template"})
+#: The itemtype of the quote Teams puts before a reply to an earlier message.
+_REPLY_QUOTE = "schema.skype.com/reply"
 #: Attachment types that are the message itself (Teams adds its HTML form) or a card.
 _TEXT_TYPES = frozenset({"text/html", "text/plain", "text/markdown", "text/x-markdown"})
 
@@ -69,21 +71,31 @@ class _TextOf(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skipping = 0
+        self._quote_depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
+        if self._quote_depth:
+            self._quote_depth += tag == "blockquote"
+        elif tag == "blockquote" and any(
+            name == "itemtype" and value and _REPLY_QUOTE in value.lower() for name, value in attrs
+        ):
+            # A Teams reply quotes the earlier message: those are not the person's words.
+            self._quote_depth = 1
+        elif tag in _SKIP:
             self._skipping += 1
         elif tag == "br":
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
+        if self._quote_depth:
+            self._quote_depth -= tag == "blockquote"
+        elif tag in _SKIP:
             self._skipping = max(0, self._skipping - 1)
         elif tag in _BLOCKS:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
+        if not self._skipping and not self._quote_depth:
             self.parts.append(data)
 
 

@@ -140,6 +140,13 @@ async def test_a_question_in_html_is_answered(teams: Teams) -> None:
         ("<p>regel 1</p><p>regel&nbsp;2</p>", [], "regel 1\nregel 2"),
         ("a <b en 3 < 4 &amp; 5", [], "a <b en 3 < 4 & 5"),
         ("<div>menu</div><style>p {}</style>", [], "menu"),
+        (
+            '<blockquote itemscope="" itemtype="http://schema.skype.com/Reply" itemid="1">'
+            "<strong>Wegwijzer</strong><p>Waar gaat je vraag over?</p>"
+            "<blockquote>nested</blockquote></blockquote><p>vergeet</p>",
+            [],
+            "vergeet",
+        ),
     ],
 )
 def test_clean_text(text: str, entities: list[dict[str, Any]], expected: str) -> None:
@@ -417,4 +424,19 @@ async def test_edits_and_deletions_get_no_reply(teams: Teams) -> None:
         status, _ = await teams.post(body)
         assert status == 200
     assert len(teams.connector.received) == 1  # only the menu
+    assert_private(teams, c)
+
+
+async def test_a_reply_to_an_earlier_message_reads_only_the_new_words(teams: Teams) -> None:
+    # Teams puts the quoted message before the reply; "vergeet" must forget, not the quote.
+    c = canary()
+    await send(teams, teams.message("menu"))
+    before = len(teams.engine.store)
+    quote = (
+        '<blockquote itemscope="" itemtype="http://schema.skype.com/Reply" itemid="17">'
+        f"<strong>Wegwijzer</strong><span>{c}</span><p>Waar gaat je vraag over?</p>"
+        "</blockquote><p>vergeet</p>"
+    )
+    await send(teams, teams.message(quote, textFormat="xml"))
+    assert len(teams.engine.store) == before - 1
     assert_private(teams, c)
