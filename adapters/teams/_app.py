@@ -5,7 +5,8 @@ What runs where:
   JSON and activity shape (400), channel endorsement and service-URL claim (401),
   allowed service URL and tenant (403);
 - botbuilder: the activity model (`Activity`), `TurnContext`, the middleware pipeline
-  and `ActivityHandler` dispatch (message, conversationUpdate, invoke);
+  and `ActivityHandler` dispatch (message, conversationUpdate, invoke) to the handler in
+  `_handler.py`, which reads each activity with `_inbound.py`;
 - `_outbound.py`: the replies, over one shared aiohttp session (botbuilder's msrest
   connector client is rebuilt per turn and costs ~25 ms of CPU each time).
 """

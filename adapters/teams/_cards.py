@@ -113,7 +113,8 @@ def _contact(contact: Contact, *, attention: bool = False) -> Json:
 def _choice(choice: Choice, open_direct_url: str | None) -> Json:
     title = f"{choice.number}. {choice.label}"
     if choice.action == ACTION_OPEN_DIRECT and open_direct_url:
-        action: Json = {"type": "Action.OpenUrl", "title": title, "url": open_direct_url}
+        # A link, not a numbered pick: the button itself opens the personal chat.
+        action: Json = {"type": "Action.OpenUrl", "title": choice.label, "url": open_direct_url}
     else:
         action = {"type": "Action.Submit", "title": title, "data": {SUBMIT_KEY: choice.action}}
     # One ActionSet per choice: full-width buttons stacked, whatever their number.

@@ -39,7 +39,8 @@ MAX_ACTION_CHARS = 200
 REPLY_LOCALE = "wegwijzer.reply_locale"
 LOCALES: dict[Lang, str] = {"nl": "nl-NL", "en": "en-US"}
 #: Teams wording in knowledge/texts.yaml, and the engine text used when a knowledge
-#: folder predates it (the bot must answer, never fail a turn over a missing text).
+#: base lacks it (kb validate requires these keys, but an engine built from an older
+#: folder may run: the bot must answer, never fail a turn over a missing text).
 TEXT_FALLBACKS: dict[str, str] = {
     "teams_welcome_shared": "group",
     "teams_open_direct": "group",
@@ -72,6 +73,7 @@ class WegwijzerHandler(ActivityHandler):  # type: ignore[misc]
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
+        self._warned: set[str] = set()
         self.open_direct_url = (
             f"https://teams.microsoft.com/l/chat/0/0?users=28:{settings.app_id}"
             if settings.app_id
@@ -83,7 +85,9 @@ class WegwijzerHandler(ActivityHandler):  # type: ignore[misc]
         kb = self.engine.kb
         if key not in kb.texts:
             fallback = TEXT_FALLBACKS.get(key, "")
-            log.warning("texts.yaml has no '%s': using '%s'", key, fallback or "nothing")
+            if key not in self._warned:
+                self._warned.add(key)
+                log.warning("texts.yaml has no '%s': using '%s'", key, fallback or "nothing")
             return kb.text(fallback, lang) if fallback else ""
         return kb.text(key, lang, **values)
 
@@ -123,9 +127,10 @@ class WegwijzerHandler(ActivityHandler):  # type: ignore[misc]
         offer without its button: in Teams both become the offer with the button."""
         if any(c.action == ACTION_OPEN_DIRECT for c in reply.choices):
             return False
-        if reply.kind is ReplyKind.GROUP:
+        # "open_direct" is the kind the engine gives the picked choice once the Matrix
+        # branch is merged; before that it is the group text alone, as INFO.
+        if reply.kind is ReplyKind.GROUP or reply.kind.value == "open_direct":
             return True
-        # The engine answers the picked choice with the group text alone (ReplyKind.INFO).
         return not reply.choices and reply.text == self.engine.kb.text("group", reply.lang)
 
     def direct_offer(self, lang: Lang, text: str) -> Reply:

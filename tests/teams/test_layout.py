@@ -20,6 +20,7 @@ from bot import (
     Contact,
     ContactMethod,
     Engine,
+    KnowledgeBaseError,
     Reply,
     ReplyKind,
     Source,
@@ -136,15 +137,19 @@ def test_manifest_wording_comes_from_texts_yaml(tmp_path: Path) -> None:
     assert out.is_file()
 
 
-def test_manifest_refuses_a_knowledge_folder_without_teams_texts(tmp_path: Path) -> None:
+def test_knowledge_folder_without_teams_texts_is_refused(tmp_path: Path) -> None:
+    # `kb validate` checks the Teams wording like the engine's; the package names the
+    # folder that does not load.
     root = make_test_kb(tmp_path)
     texts = root / "texts.yaml"
     lines = texts.read_text(encoding="utf-8").split("\n")
     start = next(i for i, line in enumerate(lines) if line.startswith("  teams_app_name_full:"))
-    del lines[start : start + 3]
+    del lines[start + 2]  # its English line
     texts.write_text("\n".join(lines), encoding="utf-8")
-    with pytest.raises(ValueError, match="teams_app_name_full"):
-        build_manifest(ENV, load_knowledge_base(root))
+    with pytest.raises(KnowledgeBaseError, match="teams_app_name_full' has no 'en'"):
+        load_knowledge_base(root)
+    with pytest.raises(ValueError, match="WEGWIJZER_KNOWLEDGE_DIR"):
+        build_manifest({**ENV, "WEGWIJZER_KNOWLEDGE_DIR": str(root)})
     shutil.rmtree(root)
     with pytest.raises(ValueError, match="WEGWIJZER_KNOWLEDGE_DIR"):
         build_manifest({**ENV, "WEGWIJZER_KNOWLEDGE_DIR": str(root)})
