@@ -55,6 +55,15 @@ REQUIRED_TEXTS = (
     "lang_set",
     "group",
     "group_open_direct",
+    # Teams channel (adapters/teams/): room welcome, pictures, details button, app package.
+    *("teams_welcome_shared", "teams_open_direct", "teams_attachment", "teams_sticker"),
+    *("teams_attachment_note", "teams_details_show", "teams_app_name_short"),
+    *("teams_app_name_full", "teams_app_description_short", "teams_app_description_full"),
+    *(
+        f"teams_command_{c}{h}"
+        for c in ("menu", "talk", "org", "privacy", "forget", "help")
+        for h in ("", "_help")
+    ),
     "crisis",
     "crisis_talk",
     "crisis_unsure",

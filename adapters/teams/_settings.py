@@ -1,8 +1,8 @@
 """Teams settings, read from a mapping (the environment) without side effects.
 
 Credentials use the Bot Framework names (`MicrosoftAppId`, ...); everything else is
-`WEGWIJZER_TEAMS_*`. `load_settings` raises ValueError with a message that names the
-setting, never its value (a value may be a secret).
+`WEGWIJZER_TEAMS_*`. `load_settings` raises SettingsError (a ValueError) with a message
+that names the setting, never its value (a value may be a secret).
 """
 
 from __future__ import annotations
@@ -128,12 +128,29 @@ def _https(name: str, value: str) -> str:
     return value
 
 
+class SettingsError(ValueError):
+    """A Teams setting is missing or wrong; the message names the variable.
+
+    Stands in for the shared `adapters.SettingsError` (adapters/_contract.py) until that
+    is on this branch: then this class becomes an import of it.
+    """
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read and check the Teams settings.
 
     Raises:
-        ValueError: A setting is missing or wrong; the message names it.
+        SettingsError: A setting is missing or wrong; the message names it.
     """
+    try:
+        return _load(env)
+    except SettingsError:
+        raise
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _load(env: Mapping[str, str]) -> Settings:
     port_text = _get(env, "WEGWIJZER_TEAMS_PORT")
     if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
         raise ValueError("WEGWIJZER_TEAMS_PORT must be a port number (0-65535)")
