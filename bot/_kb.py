@@ -72,8 +72,23 @@ REQUIRED_TEXTS = (
     "choice_help",
     "choice_privacy",
     "expired_choice",
+    "label_details_shown",
+    "counsellor_set",
+    "details_none",
+    "details_no_entry",
 )
-COMMANDS = ("help", "menu", "talk", "privacy", "forget", "org", "lang_nl", "lang_en")
+COMMANDS = (
+    "help",
+    "menu",
+    "talk",
+    "privacy",
+    "forget",
+    "org",
+    "lang_nl",
+    "lang_en",
+    "counsellor",
+    "details",
+)
 
 
 @dataclass(frozen=True, slots=True)

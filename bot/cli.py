@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot._config import default_knowledge_dir, log_level
+from bot._config import counsellors_only, default_knowledge_dir, log_level
 from bot._crisis_model import MODEL_FILE, ModelProblem
 from bot._engine import Engine
 from bot._kb import KnowledgeBaseError, fingerprint, load_knowledge_base
@@ -41,7 +41,12 @@ RELOAD_SECONDS = 5.0
 
 def _load(args: argparse.Namespace, out: TextIO) -> Engine | None:
     try:
-        return Engine(load_knowledge_base(Path(args.knowledge)))
+        counsellors = counsellors_only()
+    except ValueError as exc:
+        print(f"cannot start: {exc}", file=out)
+        return None
+    try:
+        return Engine(load_knowledge_base(Path(args.knowledge)), counsellors=counsellors)
     except KnowledgeBaseError as exc:
         for line in format_problems(exc.problems):
             print(line, file=out)
