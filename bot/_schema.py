@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -88,17 +89,20 @@ def key(
     return field(default=default, metadata=meta)
 
 
-def keys(cls: type, skip: frozenset[str] = frozenset()) -> Iterator[tuple[str, Key]]:
+@functools.cache
+def keys(cls: type, skip: frozenset[str] = frozenset()) -> tuple[tuple[str, Key], ...]:
     """The (field name, Key) pairs of a schema dataclass, in declaration order."""
-    for f in dataclasses.fields(cls):
-        k = f.metadata.get("key")
-        if isinstance(k, Key) and f.name not in skip:
-            yield f.name, k
+    return tuple(
+        (f.name, k)
+        for f in dataclasses.fields(cls)
+        if isinstance(k := f.metadata.get("key"), Key) and f.name not in skip
+    )
 
 
-def allowed_keys(cls: type, skip: frozenset[str] = frozenset()) -> set[str]:
+@functools.cache
+def allowed_keys(cls: type, skip: frozenset[str] = frozenset()) -> frozenset[str]:
     """Every YAML key a block of `cls` may hold."""
-    return {y for _, k in keys(cls, skip) for y in k.yaml_keys}
+    return frozenset(y for _, k in keys(cls, skip) for y in k.yaml_keys)
 
 
 # --------------------------------------------------------------------------- texts.yaml
