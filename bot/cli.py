@@ -72,6 +72,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         log.error("cannot start: %s", exc)
         return 2
+    except ImportError as exc:
+        # A configured platform whose SDK is not installed (`pip install -e '.[matrix]'`).
+        log.error("cannot start: a configured platform cannot be loaded (%s)", exc.name)
+        return 2
     try:
         asyncio.run(_serve(engine, env, chosen))
     except (KeyboardInterrupt, asyncio.CancelledError):
