@@ -13,9 +13,9 @@ import signal
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bot._config import default_knowledge_dir, log_level
+from bot._config import counsellors_only, default_knowledge_dir, log_level
 from bot._crisis_model import MODEL_FILE, ModelProblem
 from bot._engine import Engine
 from bot._kb import KnowledgeBaseError, fingerprint, load_knowledge_base
@@ -33,19 +33,22 @@ from bot._privacy import asyncio_exception_handler, configure_logging
 from bot._types import Reply, ReplyKind
 from bot._yaml import YamlProblem
 
+if TYPE_CHECKING:
+    from adapters import Platform
+
 log = logging.getLogger("wegwijzer.cli")
 
-#: Platform adapters: module and the environment variable that switches each one on.
-PLATFORMS: dict[str, tuple[str, str]] = {
-    "matrix": ("adapters.matrix", "WEGWIJZER_MATRIX_HOMESERVER"),
-    "teams": ("adapters.teams", "WEGWIJZER_TEAMS_PORT"),
-}
 RELOAD_SECONDS = 5.0
 
 
 def _load(args: argparse.Namespace, out: TextIO) -> Engine | None:
     try:
-        return Engine(load_knowledge_base(Path(args.knowledge)))
+        counsellors = counsellors_only()
+    except ValueError as exc:
+        print(f"cannot start: {exc}", file=out)
+        return None
+    try:
+        return Engine(load_knowledge_base(Path(args.knowledge)), counsellors=counsellors)
     except KnowledgeBaseError as exc:
         for line in format_problems(exc.problems):
             print(line, file=out)
@@ -58,26 +61,41 @@ def cmd_run(args: argparse.Namespace) -> int:
     engine = _load(args, sys.stderr)
     if engine is None:
         return 2
-    env = dict(os.environ)
-    chosen = [name for name, (_, var) in PLATFORMS.items() if env.get(var, "").strip()]
-    if not chosen:
-        log.info("no chat platform configured: starting the console chat")
-        return _console(engine, args)
+    from adapters import SettingsError, configured
+
+    env = _env(args)
+    try:
+        chosen = configured(env)
+        if not chosen:
+            log.info("no chat platform configured: starting the console chat")
+            return _console(engine, env)
+        for platform in chosen:
+            platform.check(env)
+    except SettingsError as exc:
+        log.error("cannot start: %s", exc)
+        return 2
+    except ImportError as exc:
+        # A configured platform whose SDK is not installed (`pip install -e '.[matrix]'`).
+        log.error("cannot start: a configured platform cannot be loaded (%s)", exc.name)
+        return 2
     try:
         asyncio.run(_serve(engine, env, chosen))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
-    except ConfigurationError as exc:
+    except ValueError as exc:  # SettingsError, or a bad setting found while starting
         log.error("cannot start: %s", exc)
         return 2
     return 0
 
 
-class ConfigurationError(Exception):
-    """A platform's settings are missing or wrong (raised by adapters as ValueError)."""
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    if getattr(args, "lang", None):
+        env["WEGWIJZER_LANG"] = args.lang
+    return env
 
 
-async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[str]) -> None:
+async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[Platform]) -> None:
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(asyncio_exception_handler)
     # systemd and container runtimes stop a service with SIGTERM: shut down as on Ctrl-C,
@@ -86,12 +104,9 @@ async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[str]) -> N
     if me is not None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGTERM, me.cancel)
-    modules = [importlib.import_module(PLATFORMS[name][0]) for name in chosen]
     watcher = asyncio.create_task(watch_knowledge(engine))
     try:
-        await asyncio.gather(*(m.serve(engine, env) for m in modules))
-    except ValueError as exc:
-        raise ConfigurationError(str(exc)) from None
+        await asyncio.gather(*(p.serve(engine, env) for p in chosen))
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -119,10 +134,17 @@ async def watch_knowledge(engine: Engine, interval: float = RELOAD_SECONDS) -> N
                 log.error("%s", line)
 
 
-def _console(engine: Engine, args: argparse.Namespace) -> int:
-    from adapters.console import run_console
+def _console(engine: Engine, env: Mapping[str, str]) -> int:
+    from adapters import SettingsError, load
 
-    return asyncio.run(run_console(engine, sys.stdin, sys.stdout, lang=args.lang))
+    console = load("console")
+    try:
+        console.check(env)
+    except SettingsError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(console.serve(engine, env))
+    return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -130,7 +152,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     engine = _load(args, sys.stderr)
     if engine is None:
         return 2
-    return _console(engine, args)
+    return _console(engine, _env(args))
 
 
 def reply_json(reply: Reply, engine: Engine) -> dict[str, Any]:
@@ -268,7 +290,11 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
 
 def cmd_teams_package(args: argparse.Namespace) -> int:
     configure_logging("WARNING")
-    teams = importlib.import_module("adapters.teams")
+    from adapters import PLATFORMS
+
+    # Building the package is Teams-only, so it is a function of that module, not of the
+    # platform contract; the registry still says where the module is.
+    teams = importlib.import_module(PLATFORMS["teams"])
     try:
         path = teams.build_package(Path(args.out), dict(os.environ))
     except ValueError as exc:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from adapters._contract import SettingsError
+
 #: The Bot Framework's public OpenID metadata (keys that sign channel tokens).
 DEFAULT_OPENID_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 #: Issuer of the tokens the Bot Framework channel service (Teams) sends to bots.
@@ -126,14 +128,6 @@ def _https(name: str, value: str) -> str:
     if not value.startswith("https://") and not _is_loopback_url(value):
         raise ValueError(f"{name} must be an https:// URL")
     return value
-
-
-class SettingsError(ValueError):
-    """A Teams setting is missing or wrong; the message names the variable.
-
-    Stands in for the shared `adapters.SettingsError` (adapters/_contract.py) until that
-    is on this branch: then this class becomes an import of it.
-    """
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
