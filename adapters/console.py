@@ -1,15 +1,40 @@
-"""The console chat: a terminal, or piped input answered line by line."""
+"""The console chat: a terminal, or piped input answered line by line.
+
+Runs when no other platform is configured (`wegwijzer run`), or on `wegwijzer chat`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
 import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TextIO
 
-from bot import Engine, Lang, Message, Reply, conversation_key
+from adapters._contract import SettingsError
+from bot import (
+    LANGS,
+    AnswerSection,
+    ChoicesSection,
+    Contact,
+    ContactsSection,
+    CrisisSection,
+    DetailsSection,
+    DisclaimerSection,
+    Engine,
+    Lang,
+    Message,
+    Reply,
+    SourcesSection,
+    contact_lines,
+    conversation_key,
+)
 
 _BOLD, _DIM, _RED, _RESET = "\033[1m", "\033[2m", "\033[31m", "\033[0m"
+#: The reply language to start in; otherwise the engine follows the person's language.
+LANG_SETTING = "WEGWIJZER_LANG"
 
 
 def render(reply: Reply, *, color: bool, width: int = 80) -> str:
@@ -20,45 +45,50 @@ def render(reply: Reply, *, color: bool, width: int = 80) -> str:
     def wrap(text: str, style: str = "") -> str:
         out = []
         for para in text.split("\n"):
-            indent = "  " if para.startswith("- ") else ""
-            lines = textwrap.wrap(para, width=width, subsequent_indent=indent) or [""]
+            lead = para[: len(para) - len(para.lstrip(" "))]
+            hang = lead + ("  " if para.lstrip(" ").startswith("- ") else "")
+            lines = textwrap.wrap(para, width=width, subsequent_indent=hang) or [""]
             out.append("\n".join(f"{style}{line}{_RESET if style else ''}" for line in lines))
         return "\n".join(out)
 
+    def contact(c: Contact) -> str:
+        # The same lines as the plain form (no repeated address, notes kept), wrapped.
+        return wrap(contact_lines(c))
+
     parts: list[str] = []
-    if reply.crisis is not None:
-        parts.append(wrap(reply.crisis.text, _BOLD + _RED))
-        parts.extend(
-            wrap(f"- {c.name}: {', '.join(m.value for m in c.methods)}")
-            for c in reply.crisis.contacts
-        )
-    if reply.title:
-        parts.append(f"{_BOLD}{reply.title}{_RESET}")
-    if reply.text:
-        parts.append(wrap(reply.text))
-    if reply.choices:
-        lines = [reply.choices_prompt] if reply.choices_prompt else []
-        lines += [f"  {_BOLD}{c.number}{_RESET}. {c.label}" for c in reply.choices]
-        parts.append("\n".join(lines))
-    if reply.contacts:
-        lines = [f"{_BOLD}{reply.contacts_intro}{_RESET}"] if reply.contacts_intro else []
-        for c in reply.contacts:
-            org = f" ({c.organisation})" if c.organisation else ""
-            lines.append(wrap(f"- {c.name}{org}: {c.role_line}"))
-            reach = ", ".join(m.value for m in c.methods)
-            if reach:
-                lines.append(f"    {reach}")
-        parts.append("\n".join(lines))
-    if reply.sources:
-        lines = [f"{_DIM}{reply.labels.get('sources', 'Sources')}:"]
-        lines += [
-            f"- {s.title}{f' ({s.article})' if s.article else ''}: {s.url}" for s in reply.sources
-        ]
-        if reply.reviewed:
-            lines.append(f"{reply.labels.get('reviewed', 'Checked')}: {reply.reviewed}")
-        parts.append("\n".join(lines) + _RESET)
-    if reply.footer:
-        parts.append(wrap(reply.footer, _DIM))
+    for sec in reply.sections():
+        match sec:
+            case CrisisSection(text, contacts):
+                parts.append(wrap(text, _BOLD + _RED))
+                parts.extend(contact(c) for c in contacts)
+            case AnswerSection(title, text):
+                if title:
+                    parts.append(f"{_BOLD}{title}{_RESET}")
+                if text:
+                    parts.append(wrap(text))
+            case DetailsSection(label, text, shown):
+                if shown:
+                    parts.append(f"{_BOLD}{label}{_RESET}\n{wrap(text)}")
+                else:
+                    parts.append(wrap(label, _DIM))
+            case ChoicesSection(prompt, choices):
+                lines = [prompt] if prompt else []
+                lines += [f"  {_BOLD}{c.number}{_RESET}. {c.label}" for c in choices]
+                parts.append("\n".join(lines))
+            case ContactsSection(intro, contacts):
+                lines = [f"{_BOLD}{intro}{_RESET}"] if intro else []
+                lines += [contact(c) for c in contacts]
+                parts.append("\n".join(lines))
+            case SourcesSection(label, sources, reviewed, reviewed_label):
+                lines = [f"{_DIM}{label}:"]
+                for s in sources:
+                    art = f" ({s.article})" if s.article else ""
+                    lines.append(f"- {s.title}{art}: {s.url}")
+                if reviewed is not None:
+                    lines.append(f"{reviewed_label}: {reviewed}")
+                parts.append("\n".join(lines) + _RESET)
+            case DisclaimerSection(text):
+                parts.append(wrap(text, _DIM))
     return "\n\n".join(parts)
 
 
@@ -88,3 +118,31 @@ async def run_console(
         stdout.flush()
     engine.forget(key)
     return 0
+
+
+def _lang(env: Mapping[str, str]) -> Lang | None:
+    value = env.get(LANG_SETTING, "").strip().lower()
+    if not value:
+        return None
+    for lang in LANGS:
+        if value == lang:
+            return lang
+    raise SettingsError(f"{LANG_SETTING} must be one of {', '.join(LANGS)} (got {value!r})")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsolePlatform:
+    """The console as a platform: standard input and output of this process."""
+
+    name: str = "console"
+    #: No switch: the console runs when no other platform is configured.
+    env_switch: str = ""
+
+    def check(self, env: Mapping[str, str]) -> None:
+        _lang(env)
+
+    async def serve(self, engine: Engine, env: Mapping[str, str]) -> None:
+        await run_console(engine, sys.stdin, sys.stdout, lang=_lang(env))
+
+
+PLATFORM = ConsolePlatform()

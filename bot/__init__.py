@@ -2,13 +2,14 @@
 
 Where a message goes:
     adapter -> `Message` -> `Engine.handle` (bot/_engine.py)
-        -> crisis check (bot/_crisis.py) -> commands and choices (bot/_engine.py)
+        -> crisis check (bot/_crisis.py) -> commands and choices (bot/_commands.py)
         -> matching (bot/_match.py) -> routing to contacts (bot/_routing.py)
     -> `Reply` -> adapter renders it.
 """
 
+from bot._commands import ACTION_OPEN_DIRECT
 from bot._config import default_data_dir, default_knowledge_dir
-from bot._engine import ACTION_OPEN_DIRECT, MAX_MESSAGE_CHARS, Engine
+from bot._engine import MAX_MESSAGE_CHARS, Engine
 from bot._kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot._privacy import configure_logging, conversation_key
 from bot._types import (

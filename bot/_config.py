@@ -27,3 +27,22 @@ def log_level(env: Mapping[str, str] | None = None) -> str:
     """`WEGWIJZER_LOG_LEVEL` (default INFO)."""
     env = os.environ if env is None else env
     return env.get("WEGWIJZER_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+
+
+#: Values of WEGWIJZER_AUDIENCE: everyone (default), or counsellors only.
+AUDIENCES = ("everyone", "counsellors")
+
+
+def counsellors_only(env: Mapping[str, str] | None = None) -> bool:
+    """`WEGWIJZER_AUDIENCE=counsellors`: every answer shows the counsellors' details.
+
+    Raises:
+        ValueError: Another value than "everyone" or "counsellors"; the message names it.
+    """
+    env = os.environ if env is None else env
+    value = env.get("WEGWIJZER_AUDIENCE", "").strip().lower() or "everyone"
+    if value not in AUDIENCES:
+        raise ValueError(
+            f"WEGWIJZER_AUDIENCE must be one of {', '.join(AUDIENCES)} (got {value!r})"
+        )
+    return value == "counsellors"

@@ -2,19 +2,19 @@
 
 `Engine.handle` is where every message enters, from every adapter. The order is fixed
 and deliberate: clean the input, crisis check (always first), a picked choice or a typed
-number, a command, the group-room rule, and only then matching. Nothing the person
-wrote is stored, logged or echoed: the conversation state keeps only language,
-organisation, the numbered choices just offered and the last entry shown.
+number, a command (bot/_commands.py), the group-room rule, and only then matching.
+Nothing the person wrote is stored, logged or echoed: the conversation state keeps only
+language, organisation, the numbered choices just offered, the last entry shown and
+whether the person said they are a counsellor.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
 
+from bot._commands import ACTION_OPEN_DIRECT, COMMAND_ACTIONS, PERSONAL_ACTIONS, Commands
 from bot._crisis import CrisisDetector
 from bot._kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot._match import Match, Matcher
@@ -27,8 +27,6 @@ log = logging.getLogger("wegwijzer.engine")
 
 #: Longest message read, in characters; longer ones are cut here and the person is told.
 MAX_MESSAGE_CHARS = 4000
-#: Choice action for "continue in a private chat"; adapters handle it themselves.
-ACTION_OPEN_DIRECT = "open-direct"
 
 #: Score at or above which the best entry is answered directly.
 ANSWER_AT = 0.50
@@ -40,16 +38,28 @@ LONG_MESSAGE_WORDS = 10
 LONG_CLARIFY_AT = 0.20
 #: When the runner-up is this close to the best, ask instead of guessing.
 MARGIN = 0.04
-#: Who is listed under the help text: the counsellors, the legal-position adviser and
-#: company social work cover most first questions.
-_HELP_ROUTES = ("vpoo", "vpi", "p_raadgever", "bmw")
 
 
-class Engine:
-    """Answers messages from a knowledge base, with per-conversation state in memory."""
+class Engine(Commands):
+    """Answers messages from a knowledge base, with per-conversation state in memory.
 
-    def __init__(self, kb: KnowledgeBase, *, store: ConversationStore | None = None) -> None:
+    The actions (commands and picked choices) live in bot/_commands.py, the typed reply
+    builder in bot/_replies.py.
+
+    Args:
+        counsellors: The deployment is for counsellors only (WEGWIJZER_AUDIENCE=
+            counsellors): every answer shows its counsellors' details unfolded.
+    """
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        *,
+        store: ConversationStore | None = None,
+        counsellors: bool = False,
+    ) -> None:
         self.store = store or ConversationStore()
+        self.counsellors = counsellors
         self._use(kb)
 
     def _use(self, kb: KnowledgeBase) -> None:
@@ -159,7 +169,7 @@ class Engine:
             return self._action(action, state, lang, msg.channel)
         command = self.commands.get(folded)
         if command is not None:
-            return self._action(_COMMAND_ACTIONS.get(command, command), state, lang, msg.channel)
+            return self._action(COMMAND_ACTIONS.get(command, command), state, lang, msg.channel)
         for prefix in self.org_prefixes:
             if folded == prefix or folded.startswith(prefix + " "):
                 rest = folded[len(prefix) :].strip()
@@ -185,7 +195,7 @@ class Engine:
                 self.kb.text("expired_choice", lang),
                 choices=self._start_choices(lang),
             )
-        if channel is Channel.GROUP and name in _PERSONAL_ACTIONS:
+        if channel is Channel.GROUP and name in PERSONAL_ACTIONS:
             return self._group(lang)
         return handler(self, arg, state, lang)
 
@@ -243,6 +253,7 @@ class Engine:
             t.answer,
             title=t.title,
             details=t.details,
+            details_shown=state.counsellor or self.counsellors,
             entry=entry.id,
             confidence=confidence,
             sources=entry.sources,
@@ -363,167 +374,10 @@ class Engine:
             choices=(Choice(1, self.kb.text("group_open_direct", lang), ACTION_OPEN_DIRECT),),
         )
 
-    # ------------------------------------------------------------------ actions
 
-    def _do_entry(self, arg: str, state: State, lang: Lang) -> Reply:
-        entry = self.entries.get(arg)
-        if entry is None:
-            return self._do_menu("", state, lang)
-        return self._entry_reply(entry, state, lang, 1.0)
-
-    def _do_menu(self, arg: str, state: State, lang: Lang) -> Reply:
-        choices = tuple(
-            Choice(i + 1, t.titles[lang], f"theme:{t.id}") for i, t in enumerate(self.kb.themes)
-        )
-        return self._reply(ReplyKind.MENU, lang, self.kb.text("menu", lang), choices=choices)
-
-    def _do_theme(self, arg: str, state: State, lang: Lang) -> Reply:
-        theme = next((t for t in self.kb.themes if t.id == arg), None)
-        if theme is None:
-            return self._do_menu("", state, lang)
-        entries = [e for e in self.kb.entries if e.theme == theme.id]
-        choices = tuple(
-            Choice(i + 1, e.text(lang).title, f"entry:{e.id}") for i, e in enumerate(entries)
-        )
-        text = self.kb.text("theme", lang, theme=theme.titles[lang])
-        return self._reply(ReplyKind.MENU, lang, text, choices=choices)
-
-    def _do_help(self, arg: str, state: State, lang: Lang) -> Reply:
-        # "hulp" alone is as often "I need help" as "how does this work": answer both,
-        # with the people who help most often under the instructions.
-        return self._reply(
-            ReplyKind.INFO,
-            lang,
-            self.kb.text("help", lang),
-            choices=self._start_choices(lang),
-            routes=_HELP_ROUTES,
-            with_contacts=state,
-        )
-
-    def _do_privacy(self, arg: str, state: State, lang: Lang) -> Reply:
-        return self._reply(ReplyKind.INFO, lang, self.kb.text("privacy", lang))
-
-    def _do_forget(self, arg: str, state: State, lang: Lang) -> Reply:
-        return self._reply(ReplyKind.FORGOTTEN, lang, self.kb.text("forgotten", lang))
-
-    def _do_lang(self, arg: str, state: State, lang: Lang) -> Reply:
-        new: Lang = "en" if arg == "en" else "nl"
-        state.lang, state.lang_chosen = new, True
-        return self._reply(
-            ReplyKind.INFO, new, self.kb.text("lang_set", new), choices=self._start_choices(new)
-        )
-
-    def _do_talk(self, arg: str, state: State, lang: Lang) -> Reply:
-        option = next((o for o in self.kb.triage if o.id == arg), None)
-        if option is None:
-            choices = tuple(
-                Choice(i + 1, o.labels[lang], f"talk:{o.id}") for i, o in enumerate(self.kb.triage)
-            )
-            return self._reply(
-                ReplyKind.INFO, lang, self.kb.text("talk_intro", lang), choices=choices
-            )
-        if "emergency" in option.roles:
-            return self._crisis(lang, state)
-        org = self.router.organisation(state.organisation)
-        org_choices: tuple[Choice, ...] = ()
-        if org is None and self.kb.organisations:
-            text = self.kb.text("talk_no_org", lang)
-            org_choices = self._org_choices(lang)
-        else:
-            text = self.kb.text("talk_result", lang)
-        return self._reply(
-            ReplyKind.INFO,
-            lang,
-            text,
-            routes=option.roles,
-            with_contacts=state,
-            choices=org_choices,
-        )
-
-    def _do_org(self, arg: str, state: State, lang: Lang) -> Reply:
-        org = self.router.organisation(arg)
-        if org is None:
-            key = "org_unknown" if arg else "org_menu"
-            return self._reply(
-                ReplyKind.INFO, lang, self.kb.text(key, lang), choices=self._org_choices(lang)
-            )
-        state.organisation = org.id
-        text = self.kb.text("org_set", lang, organisation=org.names[lang])
-        last = self.entries.get(state.last_entry or "")
-        routes = last.routes if last else ("vpoo", "vpi", "p_raadgever")
-        return self._reply(
-            ReplyKind.INFO,
-            lang,
-            text,
-            routes=routes,
-            with_contacts=state,
-            choices=self._start_choices(lang),
-        )
-
-    def _do_open_direct(self, arg: str, state: State, lang: Lang) -> Reply:
-        return self._reply(ReplyKind.INFO, lang, self.kb.text("group", lang))
-
-    _actions: ClassVar[dict[str, Callable[[Engine, str, State, Lang], Reply]]] = {
-        "entry": _do_entry,
-        "menu": _do_menu,
-        "theme": _do_theme,
-        "help": _do_help,
-        "privacy": _do_privacy,
-        "forget": _do_forget,
-        "lang": _do_lang,
-        "talk": _do_talk,
-        "org": _do_org,
-        ACTION_OPEN_DIRECT: _do_open_direct,
-    }
-
-    # ------------------------------------------------------------------ building replies
-
-    def _start_choices(self, lang: Lang) -> tuple[Choice, ...]:
-        return (
-            Choice(1, self.kb.text("choice_menu", lang), "menu"),
-            Choice(2, self.kb.text("choice_talk", lang), "talk"),
-            Choice(3, self.kb.text("choice_org", lang), "org"),
-            Choice(4, self.kb.text("choice_privacy", lang), "privacy"),
-        )
-
-    def _org_choices(self, lang: Lang) -> tuple[Choice, ...]:
-        return tuple(
-            Choice(i + 1, o.names[lang], f"org:{o.id}") for i, o in enumerate(self.kb.organisations)
-        )
-
-    def _reply(
-        self,
-        kind: ReplyKind,
-        lang: Lang,
-        text: str,
-        *,
-        with_contacts: State | None = None,
-        **fields: object,
-    ) -> Reply:
-        labels = {
-            "sources": self.kb.text("label_sources", lang),
-            "reviewed": self.kb.text("label_reviewed", lang),
-            "details": self.kb.text("label_details", lang),
-            "contacts": self.kb.text("label_contacts", lang),
-        }
-        reply = Reply(kind=kind, lang=lang, text=text, labels=labels, **fields)  # type: ignore[arg-type]
-        if with_contacts is not None and reply.routes:
-            org = with_contacts.organisation
-            intro = "contacts_intro" if org else "contacts_intro_no_org"
-            reply = replace(
-                reply,
-                contacts=self.router.contacts(reply.routes, lang, org),
-                contacts_intro=self.kb.text(intro, lang),
-            )
-        return reply
-
-
-_COMMAND_ACTIONS = {"lang_nl": "lang:nl", "lang_en": "lang:en"}
 #: "ik werk bij <organisation>" is a command up to this many words after the prefix;
 #: a longer message is a question.
 _ORG_COMMAND_WORDS = 4
-#: Actions that would discuss a personal matter; in a group room they get the DM offer.
-_PERSONAL_ACTIONS = frozenset({"entry", "talk", "org", "theme"})
 
 
 def _confident(matches: list[Match]) -> Match | None:

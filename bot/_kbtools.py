@@ -166,11 +166,45 @@ def self_test(engine: Engine) -> SelfTest:
     return result
 
 
+#: In-scope outcomes, named as `../shared/eval/score.py` counts them.
+OUTCOMES = ("answered right", "answered WRONG", "did you mean", "don't know")
+
+
 @dataclass
 class QuestionScore:
+    """How the engine did on a question file, judged as `../shared/eval/score.py --strict` does.
+
+    `groups["in_scope"]` is strict: only an outright answer that fits counts. The lenient
+    share (a fitting "did you mean" counts too) is kept beside it for comparison.
+    """
+
     groups: dict[str, list[bool]]
     failures: list[str]
     never_hit: list[str]
+    lenient: list[bool] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    #: Items that name the entry (or entries) that answer them, judged by entry instead.
+    by_entry: Counter[str] = field(default_factory=Counter)
+    #: (expected entry or "-", entry answered outright) for every wrong outright answer.
+    confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: Questions that are no crisis but were routed to emergency.
+    false_alarms: int = 0
+    #: Strict in-scope result per language of the question, when the file says it.
+    by_lang: dict[str, list[bool]] = field(default_factory=dict)
+
+    @property
+    def outright(self) -> int:
+        return self.outcomes["answered right"] + self.outcomes["answered WRONG"]
+
+    @property
+    def precision(self) -> float | None:
+        """Share of outright in-scope answers that were right (a wrong one is the worst outcome)."""
+        return self.outcomes["answered right"] / self.outright if self.outright else None
+
+    @property
+    def entry_precision(self) -> float | None:
+        answered = self.by_entry["right"] + self.by_entry["wrong"]
+        return self.by_entry["right"] / answered if answered else None
 
 
 def judge(item: dict[str, Any], reply_routes: set[str], matched: bool, text: str) -> bool:
@@ -187,8 +221,18 @@ def judge(item: dict[str, Any], reply_routes: set[str], matched: bool, text: str
     return not words or any(w in reply for w in words)
 
 
+def _names(value: object) -> list[str]:
+    """An item's `entry`: one id, a list of ids, or nothing."""
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list):
+        return [str(v) for v in value if v]
+    return []
+
+
 def score_questions(engine: Engine, path: Path) -> QuestionScore:
-    """Score a question file in the shared dev-set format.
+    """Score a question file in the shared dev-set format (extra keys such as `entry`,
+    `url`, `lang` and `modelled` are read where useful and otherwise ignored).
 
     Raises:
         YamlProblem: The file cannot be read.
@@ -196,25 +240,130 @@ def score_questions(engine: Engine, path: Path) -> QuestionScore:
     items = load_yaml_file(path)
     if not isinstance(items, list):
         raise YamlProblem(path, 1, "a question file is a list of {q: ..., route: [...]} items")
-    groups: dict[str, list[bool]] = {"in_scope": [], "out_of_scope": [], "crisis": []}
-    failures: list[str] = []
+    result = QuestionScore({"in_scope": [], "out_of_scope": [], "crisis": []}, [], [])
     hit: set[str] = set()
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("q"), str):
             continue
-        reply = engine.ask(item["q"])
-        if reply.entry:
-            hit.add(reply.entry)
-        ok = judge(item, set(reply.routes), reply.kind is ReplyKind.ANSWER, reply.plain_text())
+        # The same whitespace folding as the score script, which sends one line per question.
+        reply = engine.ask(" ".join(item["q"].split()))
+        matched = reply.kind is ReplyKind.ANSWER
+        got = reply.entry if matched else None
+        if got:
+            hit.add(got)
+        routes = set(reply.routes)
+        ok = judge(item, routes, matched, reply.plain_text())
         group = (
             "out_of_scope" if item.get("oos") else "crisis" if item.get("crisis") else "in_scope"
         )
-        groups[group].append(ok)
+        if group == "in_scope":
+            result.lenient.append(ok)
+            offers = any(c.action.startswith("entry:") for c in reply.choices)
+            if matched:
+                outcome = OUTCOMES[0] if ok else OUTCOMES[1]
+            else:
+                outcome = OUTCOMES[2] if offers else OUTCOMES[3]
+            result.outcomes[outcome] += 1
+            expected = _names(item.get("entry"))
+            # A confusion is an outright answer with another entry than the one named, or,
+            # where the item names none, an outright answer that fails the route/word rule.
+            if matched and (got not in expected if expected else not ok):
+                result.confusions[(expected[0] if expected else "-", got or "-")] += 1
+            if expected:
+                if matched:
+                    result.by_entry["right" if got in expected else "wrong"] += 1
+                else:
+                    result.by_entry["did you mean" if offers else "don't know"] += 1
+            else:
+                result.by_entry["no entry named"] += 1
+            ok = ok and matched
+            lang = item.get("lang")
+            if isinstance(lang, str):
+                result.by_lang.setdefault(lang, []).append(ok)
+        wanted_emergency = "emergency" in (item.get("route") or [])
+        if not item.get("crisis") and "emergency" in routes and not wanted_emergency:
+            result.false_alarms += 1
+        result.groups[group].append(ok)
         if not ok:
             # The question file is the coordinator's own test data, not a user message.
-            failures.append(f"[{group}] {item['q']!r}: got {reply.kind.value} {reply.entry or ''}")
-    never = [e.id for e in engine.kb.entries if e.id not in hit]
-    return QuestionScore(groups, failures, never)
+            result.failures.append(f"[{group}] {item['q']!r}: got {reply.kind.value} {got or ''}")
+    result.never_hit = [e.id for e in engine.kb.entries if e.id not in hit]
+    return result
+
+
+def _share(xs: list[bool]) -> str:
+    return f"{100 * sum(xs) / len(xs):.1f}% ({sum(xs)}/{len(xs)})" if xs else "n/a"
+
+
+def _pct(value: float | None) -> str:
+    return f"{100 * value:.1f}%" if value is not None else "n/a"
+
+
+def format_question_score(score: QuestionScore, *, top: int = 10) -> list[str]:
+    """The report of `kb test FILE`: strict figures first, then what went wrong."""
+    every = [x for xs in score.groups.values() for x in xs]
+    lines = [f"{name:>13}: {_share(xs)}" for name, xs in score.groups.items()]
+    lines.append(f"score: {100 * sum(every) / max(len(every), 1):.1f}%")
+    lines.append(
+        "  in scope, strict (answered outright and right): "
+        f"{_share(score.groups['in_scope'])}; lenient: {_share(score.lenient)}"
+    )
+    lines.append("  in scope outcomes: " + ", ".join(f"{k} {score.outcomes[k]}" for k in OUTCOMES))
+    lines.append(
+        f"  precision of outright answers: {_pct(score.precision)} "
+        f"({score.outcomes[OUTCOMES[0]]}/{score.outright})"
+    )
+    named = sum(score.by_entry[k] for k in ("right", "wrong", "did you mean", "don't know"))
+    if named:
+        unknown = score.by_entry["don't know"]
+        lines.append(
+            f"  judged by entry ({named} items name their entry): "
+            f"right {score.by_entry['right']}, wrong {score.by_entry['wrong']}, "
+            f"did you mean {score.by_entry['did you mean']}, "
+            f"don't know {unknown}; "
+            f"precision {_pct(score.entry_precision)}"
+        )
+    if score.by_entry["no entry named"]:
+        missing = score.by_entry["no entry named"]
+        lines.append(f"  in scope, no entry in the knowledge base yet: {missing}")
+    for lang, xs in sorted(score.by_lang.items()):
+        lines.append(f"  in scope, strict, {lang}: {_share(xs)}")
+    crisis = score.groups["crisis"]
+    lines.append(f"  crisis found: {sum(crisis)}/{len(crisis)}; false alarms: {score.false_alarms}")
+    for (want, got), n in score.confusions.most_common(top):
+        lines.append(f"  confusion: {want} -> {got} ({n}x)")
+    for line in score.failures:
+        lines.append(f"  FAIL {line}")
+    lines.append(f"entries never hit by this file: {len(score.never_hit)}")
+    return lines
+
+
+def question_score_json(score: QuestionScore, *, top: int = 10) -> dict[str, Any]:
+    """The same figures for `kb test FILE --json`."""
+
+    def counts(xs: list[bool]) -> dict[str, int]:
+        return {"right": sum(xs), "total": len(xs)}
+
+    return {
+        "in_scope_strict": counts(score.groups["in_scope"]),
+        "in_scope_lenient": counts(score.lenient),
+        "outcomes": {k: score.outcomes[k] for k in OUTCOMES},
+        "precision": score.precision,
+        "by_entry": {
+            k: score.by_entry[k]
+            for k in ("right", "wrong", "did you mean", "don't know", "no entry named")
+        },
+        "entry_precision": score.entry_precision,
+        "by_lang": {lang: counts(xs) for lang, xs in sorted(score.by_lang.items())},
+        "out_of_scope_honest": counts(score.groups["out_of_scope"]),
+        "crisis_found": counts(score.groups["crisis"]),
+        "false_alarms": score.false_alarms,
+        "confusions": [
+            {"expected": want, "answered": got, "count": n}
+            for (want, got), n in score.confusions.most_common(top)
+        ],
+        "never_hit": score.never_hit,
+    }
 
 
 def format_problems(problems: Iterable[Problem]) -> list[str]:

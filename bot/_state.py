@@ -1,7 +1,8 @@
 """Conversation state: in memory only, per conversation key, expiring, bounded.
 
 Holds only what the next turn needs (language, organisation, the numbered choices just
-offered, the last entry shown) and never the person's words.
+offered, the last entry shown, whether they said they are a counsellor) and never the
+person's words.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class State:
     organisation: str | None = None
     choices: dict[int, str] = field(default_factory=dict)
     last_entry: str | None = None
+    #: Said "ik ben vertrouwenspersoon": answers show the counsellors' details unfolded.
+    counsellor: bool = False
     seen: float = 0.0
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as _dt
 import importlib
 import re
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 from yaml.composer import Composer
@@ -58,6 +59,13 @@ class LineList(list[Any]):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
+def _mark(event: object) -> yaml.Mark | None:
+    """Where an event starts, as the Mark `MarkedYAMLError` takes (libyaml's has the same
+    fields)."""
+    mark = getattr(event, "start_mark", None)
+    return cast("yaml.Mark | None", mark)
+
+
 def line_of(value: object, default: int = 0) -> int:
     """The 1-based line a mapping or list started on, or `default`."""
     return int(getattr(value, "line", default))
@@ -70,18 +78,30 @@ except (ImportError, AttributeError):  # pragma: no cover - PyYAML built without
     _CParser = None
 
 
-class _FastBase(Composer, _CParser or Parser, SafeConstructor, Resolver):  # type: ignore[misc]
+class _PyParser(Reader, Scanner, Parser):
+    """PyYAML's own reading, scanning and parsing in Python: used when libyaml is missing."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+# Base classes chosen at run time. libyaml's parser has the same interface as the Python
+# one, and its type hints are the complete ones: the type checker sees those.
+if TYPE_CHECKING:
+    from yaml._yaml import CParser as _ParserBase
+else:
+    _ParserBase = _CParser or _PyParser
+
+
+class _FastBase(Composer, _ParserBase, SafeConstructor, Resolver):
     """libyaml scans and parses (most of the work, in C); composing and constructing stay
     in Python, in `_StrictLoader` below, where anchors, tags and duplicate keys are refused
     with their line. Without libyaml, PyYAML's own parser does the same, slower."""
 
     def __init__(self, stream: str) -> None:
-        if _CParser is not None:
-            _CParser.__init__(self, stream)
-        else:  # pragma: no cover
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
+        _ParserBase.__init__(self, stream)
         Composer.__init__(self)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
@@ -95,22 +115,22 @@ class _StrictLoader(_FastBase):
         if isinstance(event, AliasEvent):
             raise yaml.MarkedYAMLError(
                 problem="aliases (*name) are not allowed; write the value out in full",
-                problem_mark=event.start_mark,  # type: ignore[arg-type]
+                problem_mark=_mark(event),
             )
         if isinstance(event, NodeEvent) and event.anchor is not None:
             raise yaml.MarkedYAMLError(
                 problem="anchors (&name) are not allowed; write the value out in full",
-                problem_mark=event.start_mark,  # type: ignore[arg-type]
+                problem_mark=_mark(event),
             )
         tag = getattr(event, "tag", None)
         if tag not in (None, "!"):
             raise yaml.MarkedYAMLError(
                 problem=f"tags such as {tag!r} are not allowed; remove it",
-                problem_mark=event.start_mark,
+                problem_mark=_mark(event),
             )
         return super().compose_node(parent, index)
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         result = LineDict()
         result.line = node.start_mark.line + 1
         result.key_lines = {}
@@ -132,7 +152,8 @@ class _StrictLoader(_FastBase):
                 )
             result[key] = self.construct_object(value_node, deep=True)
             result.key_lines[key] = key_node.start_mark.line + 1
-        return result
+        # A LineDict, whose keys are all str; the base class promises any hashable keys.
+        return cast("dict[Hashable, Any]", result)
 
     def construct_sequence(self, node: SequenceNode, deep: bool = False) -> LineList:
         result = LineList(self.construct_object(child, deep=True) for child in node.value)
@@ -170,15 +191,14 @@ def _construct_date(loader: _StrictLoader, node: Node) -> _dt.date:
         ) from None
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
-_StrictLoader.add_constructor(
-    "tag:yaml.org,2002:map",
-    _StrictLoader.construct_mapping,
-)
-_StrictLoader.add_constructor(
-    "tag:yaml.org,2002:seq",
-    _StrictLoader.construct_sequence,
-)
+# What `add_constructor` does, written out: a copy of the safe constructors with three
+# replaced (its type hints accept only PyYAML's own loader classes).
+_StrictLoader.yaml_constructors = {
+    **SafeConstructor.yaml_constructors,
+    "tag:yaml.org,2002:timestamp": _construct_date,
+    "tag:yaml.org,2002:map": _StrictLoader.construct_mapping,
+    "tag:yaml.org,2002:seq": _StrictLoader.construct_sequence,
+}
 
 
 class _Unusual(Exception):
@@ -204,7 +224,7 @@ _FAST_MAX_DEPTH = 1000
 
 if _CParser is not None:
 
-    class _CLoader(_CParser, Resolver):  # type: ignore[misc]
+    class _CLoader(_ParserBase, Resolver):
         """libyaml composes the node tree in C; `_build` then checks and converts it."""
 
         def __init__(self, stream: str) -> None:
@@ -309,6 +329,15 @@ def _load_fast(text: str) -> Any:
     return None if node is None else _build(node, set())
 
 
+def _load_strict(text: str) -> Any:
+    # What yaml.load(text, Loader=_StrictLoader) does (_StrictLoader is a safe loader).
+    loader = _StrictLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def load_yaml_text(text: str, path: Path) -> Any:
     """Parse YAML text strictly.
 
@@ -324,7 +353,7 @@ def load_yaml_text(text: str, path: Path) -> Any:
         except (_Unusual, yaml.YAMLError, ValueError, RecursionError):
             pass  # the strict reader below finds the problem and names its line
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+        return _load_strict(text)
     except RecursionError:
         raise YamlProblem(
             path, 0, "blocks or lists are nested too deeply; this is not a knowledge file"

@@ -13,15 +13,17 @@ import signal
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bot._config import default_knowledge_dir, log_level
+from bot._config import counsellors_only, default_knowledge_dir, log_level
 from bot._crisis_model import MODEL_FILE, ModelProblem
 from bot._engine import Engine
 from bot._kb import KnowledgeBaseError, fingerprint, load_knowledge_base
 from bot._kbtools import (
     format_problems,
+    format_question_score,
     lint,
+    question_score_json,
     score_questions,
     self_test,
     stats,
@@ -31,19 +33,22 @@ from bot._privacy import asyncio_exception_handler, configure_logging
 from bot._types import Reply, ReplyKind
 from bot._yaml import YamlProblem
 
+if TYPE_CHECKING:
+    from adapters import Platform
+
 log = logging.getLogger("wegwijzer.cli")
 
-#: Platform adapters: module and the environment variable that switches each one on.
-PLATFORMS: dict[str, tuple[str, str]] = {
-    "matrix": ("adapters.matrix", "WEGWIJZER_MATRIX_HOMESERVER"),
-    "teams": ("adapters.teams", "WEGWIJZER_TEAMS_PORT"),
-}
 RELOAD_SECONDS = 5.0
 
 
 def _load(args: argparse.Namespace, out: TextIO) -> Engine | None:
     try:
-        return Engine(load_knowledge_base(Path(args.knowledge)))
+        counsellors = counsellors_only()
+    except ValueError as exc:
+        print(f"cannot start: {exc}", file=out)
+        return None
+    try:
+        return Engine(load_knowledge_base(Path(args.knowledge)), counsellors=counsellors)
     except KnowledgeBaseError as exc:
         for line in format_problems(exc.problems):
             print(line, file=out)
@@ -56,26 +61,41 @@ def cmd_run(args: argparse.Namespace) -> int:
     engine = _load(args, sys.stderr)
     if engine is None:
         return 2
-    env = dict(os.environ)
-    chosen = [name for name, (_, var) in PLATFORMS.items() if env.get(var, "").strip()]
-    if not chosen:
-        log.info("no chat platform configured: starting the console chat")
-        return _console(engine, args)
+    from adapters import SettingsError, configured
+
+    env = _env(args)
+    try:
+        chosen = configured(env)
+        if not chosen:
+            log.info("no chat platform configured: starting the console chat")
+            return _console(engine, env)
+        for platform in chosen:
+            platform.check(env)
+    except SettingsError as exc:
+        log.error("cannot start: %s", exc)
+        return 2
+    except ImportError as exc:
+        # A configured platform whose SDK is not installed (`pip install -e '.[matrix]'`).
+        log.error("cannot start: a configured platform cannot be loaded (%s)", exc.name)
+        return 2
     try:
         asyncio.run(_serve(engine, env, chosen))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
-    except ConfigurationError as exc:
+    except ValueError as exc:  # SettingsError, or a bad setting found while starting
         log.error("cannot start: %s", exc)
         return 2
     return 0
 
 
-class ConfigurationError(Exception):
-    """A platform's settings are missing or wrong (raised by adapters as ValueError)."""
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    if getattr(args, "lang", None):
+        env["WEGWIJZER_LANG"] = args.lang
+    return env
 
 
-async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[str]) -> None:
+async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[Platform]) -> None:
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(asyncio_exception_handler)
     # systemd and container runtimes stop a service with SIGTERM: shut down as on Ctrl-C,
@@ -84,12 +104,9 @@ async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[str]) -> N
     if me is not None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGTERM, me.cancel)
-    modules = [importlib.import_module(PLATFORMS[name][0]) for name in chosen]
     watcher = asyncio.create_task(watch_knowledge(engine))
     try:
-        await asyncio.gather(*(m.serve(engine, env) for m in modules))
-    except ValueError as exc:
-        raise ConfigurationError(str(exc)) from None
+        await asyncio.gather(*(p.serve(engine, env) for p in chosen))
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -117,10 +134,17 @@ async def watch_knowledge(engine: Engine, interval: float = RELOAD_SECONDS) -> N
                 log.error("%s", line)
 
 
-def _console(engine: Engine, args: argparse.Namespace) -> int:
-    from adapters.console import run_console
+def _console(engine: Engine, env: Mapping[str, str]) -> int:
+    from adapters import SettingsError, load
 
-    return asyncio.run(run_console(engine, sys.stdin, sys.stdout, lang=args.lang))
+    console = load("console")
+    try:
+        console.check(env)
+    except SettingsError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(console.serve(engine, env))
+    return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -128,7 +152,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     engine = _load(args, sys.stderr)
     if engine is None:
         return 2
-    return _console(engine, args)
+    return _console(engine, _env(args))
 
 
 def reply_json(reply: Reply, engine: Engine) -> dict[str, Any]:
@@ -219,27 +243,35 @@ def cmd_kb_test(args: argparse.Namespace) -> int:
     if engine is None:
         return 1
     result = self_test(engine)
-    pct = 100.0 * result.found / max(result.total, 1)
-    print(f"own phrasings: {result.found}/{result.total} find their entry ({pct:.1f}%)")
-    for eid, lang, phrasing, kind, got in result.misses:
-        print(f'  miss: {eid} ({lang}) "{phrasing}" -> {kind} {got or ""}')
-    for (a, b), n in result.confusions.most_common():
-        print(f"  confusion: {a} -> {b} ({n}x)")
     status = 0 if result.found == result.total else 1
+    score = None
     if args.questions:
         try:
             score = score_questions(engine, Path(args.questions))
         except YamlProblem as exc:
             print(f"{exc.path}:{exc.line}: {exc.message}")
             return 1
-        every = [x for xs in score.groups.values() for x in xs]
-        for name, xs in score.groups.items():
-            share = f"{100 * sum(xs) / len(xs):.1f}%" if xs else "n/a"
-            print(f"{name:>13}: {share} ({sum(xs)}/{len(xs)})")
-        print(f"score: {100 * sum(every) / max(len(every), 1):.1f}%")
-        for line in score.failures:
-            print(f"  FAIL {line}")
-        print(f"entries never hit by this file: {len(score.never_hit)}")
+    if args.json:
+        figures: dict[str, Any] = {
+            "own_phrasings": {"found": result.found, "total": result.total},
+            "own_confusions": [
+                {"expected": a, "answered": b, "count": n}
+                for (a, b), n in result.confusions.most_common()
+            ],
+        }
+        if score is not None:
+            figures["questions"] = question_score_json(score)
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        return status
+    pct = 100.0 * result.found / max(result.total, 1)
+    print(f"own phrasings: {result.found}/{result.total} find their entry ({pct:.1f}%)")
+    for eid, lang, phrasing, kind, got in result.misses:
+        print(f'  miss: {eid} ({lang}) "{phrasing}" -> {kind} {got or ""}')
+    for (a, b), n in result.confusions.most_common():
+        print(f"  confusion: {a} -> {b} ({n}x)")
+    if score is not None:
+        for line in format_question_score(score):
+            print(line)
     return status
 
 
@@ -258,7 +290,11 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
 
 def cmd_teams_package(args: argparse.Namespace) -> int:
     configure_logging("WARNING")
-    teams = importlib.import_module("adapters.teams")
+    from adapters import PLATFORMS
+
+    # Building the package is Teams-only, so it is a function of that module, not of the
+    # platform contract; the registry still says where the module is.
+    teams = importlib.import_module(PLATFORMS["teams"])
     try:
         path = teams.build_package(Path(args.out), dict(os.environ))
     except ValueError as exc:
@@ -305,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         if name == "test":
             p.add_argument("questions", nargs="?", help="a question file in the dev-set format")
+            p.add_argument("--json", action="store_true", help="the figures as one JSON object")
         if name == "stats":
             p.add_argument("--json", action="store_true")
     return parser

@@ -5,16 +5,22 @@ fixture: something that sends one message as a person would on that platform and
 returns the text the person sees (rendered in that platform's idiom, flattened to text),
 plus a list of every place the adapter wrote or logged to. The same tests then run
 against the console, Matrix and Teams.
+
+`PlatformContract` checks the platform contract itself (adapters/_contract.py) for every
+platform in the registry; tests/test_platforms.py runs it.
 """
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from adapters import Platform, SettingsError, configured, load
 
 
 @dataclass
@@ -77,3 +83,53 @@ class AdapterContract:
             for path in root.rglob("*"):
                 if path.is_file():
                     assert canary.encode() not in path.read_bytes(), path
+
+
+#: Settings each platform must refuse. By default the platform's own switch set to
+#: garbage; the console has no switch, so its language setting is used.
+BAD_SETTINGS: dict[str, dict[str, str]] = {
+    "console": {"WEGWIJZER_LANG": "klingon"},
+}
+
+
+class PlatformContract:
+    """What every registered platform must expose (adapters/_contract.py), checked
+    without connecting anywhere. Subclasses provide the `platform_name` fixture."""
+
+    def test_exports_a_platform_under_its_registry_name(self, platform_name: str) -> None:
+        platform = load(platform_name)
+        assert isinstance(platform, Platform)
+        assert platform.name == platform_name
+        assert isinstance(platform.env_switch, str)
+        assert platform.env_switch == "" or platform.env_switch.startswith("WEGWIJZER_")
+        assert inspect.iscoroutinefunction(platform.serve)
+
+    def test_bad_settings_raise_a_settings_error_naming_the_variable(
+        self, platform_name: str
+    ) -> None:
+        platform = load(platform_name)
+        bad = BAD_SETTINGS.get(platform_name) or {platform.env_switch: "\x00 not valid"}
+        with pytest.raises(SettingsError) as caught:
+            platform.check(bad)
+        assert isinstance(caught.value, ValueError)  # the older contract still holds
+        assert any(var in str(caught.value) for var in bad) or "WEGWIJZER_" in str(caught.value)
+
+    def test_is_switched_on_only_by_its_own_variable(self, platform_name: str) -> None:
+        platform = load(platform_name)
+        assert all(p.name != platform_name for p in configured({}))
+        if platform.env_switch:
+            names = [p.name for p in configured({platform.env_switch: "x"})]
+            assert names == [platform_name]
+
+    def test_has_a_behaviour_suite(self, platform_name: str) -> None:
+        """Every platform runs `AdapterContract` in tests/test_<name>_contract.py or
+        tests/<name>/test_contract.py."""
+        tests = Path(__file__).resolve().parent
+        places = [tests / f"test_{platform_name}_contract.py", tests / platform_name]
+        found = [
+            p
+            for place in places
+            for p in ([place] if place.is_file() else sorted(place.glob("test_contract*.py")))
+            if "(AdapterContract)" in p.read_text(encoding="utf-8")
+        ]
+        assert found, f"no AdapterContract subclass for {platform_name}"

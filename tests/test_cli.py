@@ -131,6 +131,65 @@ def test_kb_test_reports_misses_and_scores_a_question_file(
     assert "FAIL [in_scope] 'wat is een misstand'" in out.stdout
 
 
+REAL_STYLE = (
+    '- {q: "ik word gepest", lang: nl, route: [vpoo], expect_any: [pest], entry: [pesten]}\n'
+    '- {q: "wat is een misstand", route: [vpi], expect_any: [misstand], entry: [klacht]}\n'
+    '- {q: "klacht misstand", lang: nl, route: [vpoo], expect_any: [klacht], entry: [klacht]}\n'
+    '- {q: "pesten en ziek", lang: nl, route: [vpoo], expect_any: [pest], entry: [pesten]}\n'
+    '- {q: "qwerty asdf zxcv", lang: en, route: [p_raadgever], expect_any: [x], entry: []}\n'
+    '- {q: "schrijf een gedicht", lang: nl, url: "https://example.org", oos: true}\n'
+    '- {q: "ik wil dood", route: [emergency], expect_any: ["113"], crisis: true, modelled: true}\n'
+)
+
+
+def test_kb_test_reports_outcomes_precision_and_confusions(
+    test_kb_dir: Path, tmp_path: Path
+) -> None:
+    qfile = tmp_path / "real.yaml"
+    qfile.write_text(REAL_STYLE, encoding="utf-8")
+    out = run(test_kb_dir, "kb", "test", str(qfile))
+    assert out.returncode == 0, out.stdout + out.stderr
+    text = out.stdout
+    # Strict: only outright right answers count; a fitting "did you mean" is lenient only.
+    assert (
+        "in scope, strict (answered outright and right): 40.0% (2/5); lenient: 60.0% (3/5)" in text
+    )
+    assert (
+        "in scope outcomes: answered right 2, answered WRONG 1, did you mean 1, don't know 1"
+        in text
+    )
+    assert "precision of outright answers: 66.7% (2/3)" in text
+    # By entry the misstand answer is wrong too: the item says klacht answers it.
+    assert "judged by entry (4 items name their entry): right 1, wrong 2" in text
+    assert "in scope, no entry in the knowledge base yet: 1" in text
+    assert "in scope, strict, en: 0.0% (0/1)" in text
+    assert "crisis found: 1/1; false alarms: 0" in text
+    assert "confusion: klacht -> misstand (2x)" in text
+    assert "out_of_scope: 100.0% (1/1)" in text
+
+
+def test_kb_test_json_has_the_same_figures(test_kb_dir: Path, tmp_path: Path) -> None:
+    qfile = tmp_path / "real.yaml"
+    qfile.write_text(REAL_STYLE, encoding="utf-8")
+    out = run(test_kb_dir, "kb", "test", "--json", str(qfile))
+    assert out.returncode == 0, out.stdout + out.stderr
+    data = json.loads(out.stdout)
+    figures = data["questions"]
+    assert figures["in_scope_strict"] == {"right": 2, "total": 5}
+    assert figures["outcomes"] == {
+        "answered right": 2,
+        "answered WRONG": 1,
+        "did you mean": 1,
+        "don't know": 1,
+    }
+    assert figures["precision"] == 2 / 3
+    assert figures["by_entry"]["wrong"] == 2 and figures["entry_precision"] == 1 / 3
+    assert figures["crisis_found"] == {"right": 1, "total": 1} and figures["false_alarms"] == 0
+    assert figures["out_of_scope_honest"] == {"right": 1, "total": 1}
+    assert figures["confusions"] == [{"expected": "klacht", "answered": "misstand", "count": 2}]
+    assert data["own_phrasings"]["found"] == data["own_phrasings"]["total"]
+
+
 def test_run_without_platform_starts_console(test_kb_dir: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WEGWIJZER_")}
     out = subprocess.run(

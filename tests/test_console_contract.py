@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import io
 import os
 from collections.abc import AsyncIterator
@@ -11,8 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from adapters.console import run_console
-from bot import Engine, configure_logging
+from adapters.console import render, run_console
+from bot import (
+    Choice,
+    Contact,
+    ContactMethod,
+    CrisisNotice,
+    Engine,
+    Reply,
+    ReplyKind,
+    Source,
+    configure_logging,
+)
 from tests.adapter_contract import AdapterContract, Harness
 
 
@@ -52,3 +63,51 @@ async def harness(engine: Engine, tmp_path: Path) -> AsyncIterator[Harness]:
 
 class TestConsoleContract(AdapterContract):
     pass
+
+
+def _sample_reply() -> Reply:
+    anna = Contact(
+        "vpoo",
+        "Anna de Vries (voorbeeld)",
+        "Vertrouwenspersoon",
+        methods=(
+            ContactMethod("email", "anna@voorbeeld.example"),
+            ContactMethod("teams", "anna@voorbeeld.example"),
+            ContactMethod("phone", "070 000 0001", note="ma-do"),
+        ),
+        organisation="Voorbeeldministerie (voorbeeld)",
+    )
+    return Reply(
+        kind=ReplyKind.ANSWER,
+        lang="nl",
+        title="Pesten",
+        text="Antwoord.",
+        crisis=CrisisNotice("Bel 112.", (Contact("emergency", "112", "Alarm"),)),
+        details="Wettelijke basis.",
+        sources=(Source("Arbowet", "https://wetten.overheid.nl/x", "art. 3"),),
+        reviewed=dt.date(2026, 1, 1),
+        contacts_intro="Wie kan je helpen:",
+        contacts=(anna,),
+        choices_prompt="Meer weten?",
+        choices=(Choice(1, "Klacht", "entry:klacht"),),
+        footer="Algemene informatie.",
+        labels={"details": "Voor vertrouwenspersonen", "sources": "Bronnen"},
+    )
+
+
+@pytest.mark.parametrize("color", [True, False])
+def test_console_renders_the_sections_in_order(color: bool) -> None:
+    seen = render(_sample_reply(), color=color, width=200)
+    order = ["Bel 112", "Pesten", "Antwoord", "Voor vertrouwenspersonen", "Meer weten"]
+    order += ["Wie kan je helpen", "Bronnen", "Algemene informatie"]
+    at = [seen.index(word) for word in order]
+    assert at == sorted(at), seen
+    assert seen.count("anna@voorbeeld.example") == 1  # e-mail that is also the Teams id
+    assert "(voorbeeld) (Voorbeeldministerie" not in seen  # the marker once
+    assert "070 000 0001 (ma-do)" in seen  # contact notes kept
+    assert "Wettelijke basis." not in seen  # details folded unless shown
+
+
+def test_console_plain_form_is_the_canonical_text() -> None:
+    reply = _sample_reply()
+    assert render(reply, color=False) == reply.plain_text()

@@ -142,3 +142,29 @@ def test_fast_and_strict_agree_on_edge_cases(text: str, word: str) -> None:
         assert word in problem(text).message
     else:
         assert load_yaml_text(text, P) == yaml.load(text, Loader=_StrictLoader)  # noqa: S506
+
+
+def test_without_libyaml_the_python_reader_does_the_same() -> None:
+    """PyYAML built without libyaml: the pure-Python parser reads and refuses alike."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['yaml._yaml'] = None\n"
+        "from pathlib import Path\n"
+        "import bot._yaml as y\n"
+        "assert y._CParser is None\n"
+        "from bot import load_knowledge_base\n"
+        "print(len(load_knowledge_base(Path('knowledge')).entries))\n"
+        "try:\n"
+        "    y.load_yaml_text('a: &x 1\\nb: *x\\n', Path('t.yaml'))\n"
+        "except y.YamlProblem as e:\n"
+        "    print(e.line, e.message)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True
+    )
+    count, refusal = out.stdout.splitlines()
+    assert int(count) > 0
+    assert refusal.startswith("1 anchors (&name) are not allowed")

@@ -1,8 +1,10 @@
 """The Microsoft Teams channel (botbuilder-python). Every botbuilder import lives here.
 
-`serve` runs `POST /api/messages` and `GET /healthz`; `build_package` writes the Teams
-app package. botbuilder-python 4.17.1 is its final release: swapping it for its
-successor touches only this package. See docs/teams.md.
+`PLATFORM` is the channel for the registry (adapters/_registry.py): `PLATFORM.serve` runs
+`POST /api/messages` and `GET /healthz`; `build_package` writes the Teams app package.
+This module imports without botbuilder (its imports sit in the functions).
+botbuilder-python 4.17.1 is its final release: swapping it for its successor touches only
+this package. See docs/teams.md.
 """
 
 from __future__ import annotations
@@ -10,20 +12,46 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot import Engine
 
 log = logging.getLogger("adapters.teams")
 
-__all__ = ["build_package", "serve"]
+__all__ = ["PLATFORM", "build_package", "serve"]
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsPlatform:
+    """The Teams channel in the shape of the shared platform contract."""
+
+    name: str = "teams"
+    env_switch: str = "WEGWIJZER_TEAMS_PORT"
+
+    def check(self, env: Mapping[str, str]) -> None:
+        """Check the settings without opening a port or connecting anywhere.
+
+        Raises:
+            SettingsError: A setting is missing or wrong; the message names it.
+        """
+        from adapters.teams._settings import load_settings
+
+        load_settings(env)
+
+    async def serve(self, engine: Engine, env: Mapping[str, str]) -> None:
+        """Serve the Teams endpoint until cancelled (see `serve`)."""
+        await serve(engine, env)
+
+
+PLATFORM = TeamsPlatform()
 
 
 async def serve(engine: Engine, env: Mapping[str, str]) -> None:
     """Serve the Teams endpoint until cancelled.
 
     Raises:
-        ValueError: A setting is missing or wrong.
+        SettingsError: A setting is missing or wrong (a ValueError).
     """
     from adapters.teams._app import start
     from adapters.teams._settings import load_settings

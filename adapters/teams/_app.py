@@ -5,7 +5,8 @@ What runs where:
   JSON and activity shape (400), channel endorsement and service-URL claim (401),
   allowed service URL and tenant (403);
 - botbuilder: the activity model (`Activity`), `TurnContext`, the middleware pipeline
-  and `ActivityHandler` dispatch (message, conversationUpdate, invoke);
+  and `ActivityHandler` dispatch (message, conversationUpdate, invoke) to the handler in
+  `_handler.py`, which reads each activity with `_inbound.py`;
 - `_outbound.py`: the replies, over one shared aiohttp session (botbuilder's msrest
   connector client is rebuilt per turn and costs ~25 ms of CPU each time).
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import Enum
@@ -24,15 +24,13 @@ from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.bot_adapter import BotAdapter
 from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    Attachment,
-    ChannelAccount,
     ConversationReference,
     ResourceResponse,
 )
@@ -51,22 +49,19 @@ from adapters.teams._auth import (
     Verified,
     check_activity,
 )
-from adapters.teams._cards import CARD_CONTENT_TYPE, SUBMIT_KEY, render_card
+from adapters.teams._handler import REPLY_LOCALE, WegwijzerHandler
+from adapters.teams._inbound import tenant
 from adapters.teams._outbound import Outbound, OutboundError, RefusedServiceUrl
 from adapters.teams._settings import Settings
-from bot import Channel, Engine, Lang, Message, Reply, conversation_key
+from bot import Engine
 
 log = logging.getLogger("adapters.teams")
 
 #: Largest request body read; Teams activities are a few kB (messages up to ~28 kB).
 MAX_BODY = 1024 * 1024
-#: Conversation types where the bot shares the room with others.
-GROUP_TYPES = frozenset({"groupChat", "channel"})
 #: Channels accepted: Teams; the Bot Framework Emulator only without authentication.
 CHANNELS_SECURE = frozenset({"msteams"})
 CHANNELS_INSECURE = frozenset({"msteams", "emulator"})
-MAX_ACTION_CHARS = 200
-_AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
 
 
 @dataclass
@@ -128,6 +123,11 @@ class TeamsAdapter(CloudAdapter):  # type: ignore[misc]
                 responses.append(ResourceResponse(id=""))
                 continue
             activity.id = None
+            # botbuilder copies the incoming locale onto every reply; the reply's own
+            # language is what the handler put in the turn state.
+            locale = context.turn_state.get(REPLY_LOCALE)
+            if isinstance(locale, str):
+                activity.locale = locale
             data = await self.outbound.send(
                 activity.service_url,
                 activity.conversation.id,
@@ -186,113 +186,6 @@ def _to_json(value: Any) -> Any:
 
 def _q(value: str) -> str:
     return quote(value or "", safe="")
-
-
-def _lang(locale: Any) -> Lang | None:
-    if not isinstance(locale, str):
-        return None
-    prefix = locale[:2].lower()
-    return "en" if prefix == "en" else "nl" if prefix == "nl" else None
-
-
-def _mention_texts(activity: Activity) -> list[str] | None:
-    """The mention texts of this bot in the message, or None when it is not mentioned."""
-    bot_id = activity.recipient.id if activity.recipient else None
-    found: list[str] = []
-    mentioned = False
-    for entity in activity.entities or ():
-        if (getattr(entity, "type", "") or "").lower() != "mention":
-            continue
-        props = getattr(entity, "additional_properties", None) or {}
-        who = props.get("mentioned")
-        if isinstance(who, dict) and bot_id and who.get("id") == bot_id:
-            mentioned = True
-            text = props.get("text")
-            if isinstance(text, str) and text:
-                found.append(text)
-    return found if mentioned else None
-
-
-def _submitted_action(value: Any) -> str | None:
-    if isinstance(value, dict):
-        action = value.get(SUBMIT_KEY)
-        if isinstance(action, str) and 0 < len(action) <= MAX_ACTION_CHARS:
-            return action
-    return None
-
-
-def _tenant(activity: Activity) -> str:
-    data = activity.channel_data
-    if isinstance(data, dict):
-        tenant = data.get("tenant")
-        if isinstance(tenant, dict) and isinstance(tenant.get("id"), str):
-            return cast(str, tenant["id"]).lower()
-    conv_tenant = getattr(activity.conversation, "tenant_id", None)
-    return conv_tenant.lower() if isinstance(conv_tenant, str) else ""
-
-
-class _Card(dict[str, Any]):
-    """A rendered card. botbuilder deep-copies every outgoing activity (~1.5 ms for a
-    card's nested dicts); a card is never changed after rendering, so it is shared."""
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Card:
-        return self
-
-
-class WegwijzerHandler(ActivityHandler):  # type: ignore[misc]
-    """Turns Teams activities into engine messages and replies with Adaptive Cards."""
-
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine = engine
-        self.open_direct_url = (
-            f"https://teams.microsoft.com/l/chat/0/0?users=28:{settings.app_id}"
-            if settings.app_id
-            else None
-        )
-
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        conv = activity.conversation
-        group = getattr(conv, "conversation_type", None) in GROUP_TYPES
-        action = _submitted_action(activity.value)
-        text = activity.text if isinstance(activity.text, str) else ""
-        if group and action is None:
-            mentions = _mention_texts(activity)
-            if mentions is None:
-                return  # not addressed to the bot: stay silent in shared rooms
-            for mention in mentions:
-                text = text.replace(mention, " ")
-            text = _AT_TAG.sub(" ", text)
-        text = text.strip()
-        ids = [_tenant(activity), conv.id]
-        if group:
-            # Choices are per person in a shared room, not per room.
-            ids.append(getattr(activity.from_property, "id", "") or "")
-        message = Message(
-            conversation=conversation_key("teams", *ids),
-            text=text,
-            channel=Channel.GROUP if group else Channel.DIRECT,
-            action=action,
-            lang_hint=_lang(activity.locale),
-        )
-        reply = await self.engine.handle(message)
-        await turn_context.send_activity(self.card_activity(reply))
-
-    async def on_members_added_activity(
-        self, members_added: list[ChannelAccount], turn_context: TurnContext
-    ) -> None:
-        bot_id = turn_context.activity.recipient.id
-        if any(m is not None and m.id == bot_id for m in members_added):
-            welcome = self.engine.welcome(_lang(turn_context.activity.locale) or "nl")
-            await turn_context.send_activity(self.card_activity(welcome))
-
-    def card_activity(self, reply: Reply) -> Activity:
-        card = _Card(render_card(reply, open_direct_url=self.open_direct_url))
-        return Activity(
-            type=ActivityTypes.message,
-            attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
-            locale="en-US" if reply.lang == "en" else "nl-NL",
-        )
 
 
 def _refuse(status: HTTPStatus, reason: str) -> web.Response:
@@ -369,7 +262,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return _refuse(HTTPStatus.FORBIDDEN, "channel not served")
     if not settings.service_url_allowed(activity.service_url):
         return _refuse(HTTPStatus.FORBIDDEN, "service URL not allowed")
-    if settings.tenants and _tenant(activity) not in settings.tenants:
+    if settings.tenants and tenant(activity) not in settings.tenants:
         return _refuse(HTTPStatus.FORBIDDEN, "tenant not allowed")
     return await _run_turn(rt, activity, verified)
 

@@ -1,9 +1,10 @@
 """The Teams app package: manifest.json (schema v1.22), English strings, two icons.
 
 Dutch is the manifest's default language; `en-us.json` carries the English names,
-descriptions and command titles. The icons are drawn with Pillow at build time: a white
-signpost on the accent colour (192x192) and the same signpost in white on transparent
-(32x32 outline), as Teams requires. The zip is reproducible: fixed timestamps, sorted.
+descriptions and command titles. All of that wording comes from knowledge/texts.yaml
+(the `teams_app_*` and `teams_command_*` keys). The icons are drawn with Pillow at build
+time: a white signpost on the accent colour (192x192) and the same signpost in white on
+transparent (32x32 outline), as Teams requires. The zip is reproducible: fixed timestamps, sorted.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from bot import KnowledgeBase, KnowledgeBaseError, Lang, default_knowledge_dir, load_knowledge_base
 
 MANIFEST_VERSION = "1.22"
 SCHEMA_URL = (
@@ -35,49 +38,50 @@ _VERSION = re.compile(r"^(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _DOMAIN = re.compile(r"^(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 
-TEXTS: dict[str, dict[str, str]] = {
-    "nl": {
-        "name.short": "Wegwijzer",
-        "name.full": "Wegwijzer: vragen over je werk bij het Rijk",
-        "description.short": "Antwoord op vragen over je werk bij het Rijk, en wie je kan helpen.",
-        "description.full": (
-            "Wegwijzer beantwoordt vragen over je werk bij de Rijksoverheid: ongewenst gedrag, "
-            "integriteit, je rechtspositie en ziekte. Het wijst je de weg naar de juiste hulp: "
-            "een vertrouwenspersoon, een P-raadgever, een externe vertrouwenspersoon of een "
-            "instantie buiten je organisatie. Wegwijzer bewaart niets van wat je schrijft. "
-            "Stel je vraag in een persoonlijke chat; in groepen en kanalen antwoordt het alleen "
-            "als je het noemt met @Wegwijzer, en nooit over een persoonlijke kwestie."
-        ),
-    },
-    "en": {
-        "name.short": "Wegwijzer",
-        "name.full": "Wegwijzer: questions about working for the Dutch government",
-        "description.short": "Answers about working for the Dutch government, and who can help.",
-        "description.full": (
-            "Wegwijzer answers questions about working for the Dutch central government: "
-            "undesirable behaviour, integrity, your legal position and sickness. It points you "
-            "to the right help: a confidential counsellor, a P-adviser, an external counsellor "
-            "or a body outside your organisation. Wegwijzer keeps nothing of what you write. "
-            "Ask in a personal chat; in group chats and channels it answers only when you "
-            "@mention it, and never about a personal matter."
-        ),
-    },
-}
+#: Manifest texts: (manifest field, texts.yaml key, longest allowed by the schema).
+MANIFEST_TEXTS = (
+    ("name.short", "teams_app_name_short", 30),
+    ("name.full", "teams_app_name_full", 100),
+    ("description.short", "teams_app_description_short", 80),
+    ("description.full", "teams_app_description_full", 4000),
+)
+#: Command menus by scope: each is `teams_command_<name>` (the title, a command the bot
+#: understands) and `teams_command_<name>_help` (its description) in texts.yaml.
+PERSONAL_COMMANDS = ("menu", "talk", "org", "privacy", "forget", "help")
+GROUP_COMMANDS = ("menu", "privacy", "help")
+COMMAND_TITLE_MAX, COMMAND_HELP_MAX = 32, 128
 
-#: Command menu: (Dutch title, English title, Dutch description, English description).
-PERSONAL_COMMANDS = (
-    ("menu", "menu", "Alle onderwerpen", "All topics"),
-    ("praat met iemand", "talk to someone", "Wie kan mij helpen?", "Who can help me?"),
-    ("organisatie", "organisation", "Kies je organisatie", "Choose your organisation"),
-    ("privacy", "privacy", "Wat ik wel en niet bewaar", "What I keep and what I do not"),
-    ("vergeet", "forget", "Vergeet dit gesprek nu", "Forget this conversation now"),
-    ("hulp", "help", "Wat kan ik vragen?", "What can I ask?"),
-)
-GROUP_COMMANDS = (
-    ("menu", "menu", "Alle onderwerpen", "All topics"),
-    ("privacy", "privacy", "Wat ik wel en niet bewaar", "What I keep and what I do not"),
-    ("hulp", "help", "Wat kan ik vragen?", "What can I ask?"),
-)
+
+def _texts(kb: KnowledgeBase, lang: Lang) -> dict[str, str]:
+    """The manifest's strings in one language, checked against the manifest's limits."""
+    out: dict[str, str] = {}
+
+    def take(field: str, key: str, limit: int) -> None:
+        if key not in kb.texts:
+            raise ValueError(f"knowledge/texts.yaml has no '{key}' (Teams app package)")
+        value = " ".join(kb.text(key, lang).split())
+        if not value or len(value) > limit:
+            raise ValueError(
+                f"knowledge/texts.yaml '{key}' ({lang}) must be 1 to {limit} characters"
+            )
+        out[field] = value
+
+    for field, key, limit in MANIFEST_TEXTS:
+        take(field, key, limit)
+    for name in dict.fromkeys((*PERSONAL_COMMANDS, *GROUP_COMMANDS)):
+        take(f"command.{name}", f"teams_command_{name}", COMMAND_TITLE_MAX)
+        take(f"command.{name}.help", f"teams_command_{name}_help", COMMAND_HELP_MAX)
+    return out
+
+
+def _knowledge(env: Mapping[str, str]) -> KnowledgeBase:
+    root = default_knowledge_dir(env)
+    try:
+        return load_knowledge_base(root)
+    except KnowledgeBaseError as exc:
+        raise ValueError(
+            f"WEGWIJZER_KNOWLEDGE_DIR ({root}) does not load; run 'wegwijzer kb validate'"
+        ) from exc
 
 
 def _https(env: Mapping[str, str], name: str, default: str = "") -> str:
@@ -89,12 +93,21 @@ def _https(env: Mapping[str, str], name: str, default: str = "") -> str:
     return value
 
 
-def _commands(items: tuple[tuple[str, str, str, str], ...], lang: int) -> list[dict[str, str]]:
-    return [{"title": item[lang], "description": item[2 + lang]} for item in items]
+def _commands(names: tuple[str, ...], texts: dict[str, str]) -> list[dict[str, str]]:
+    return [
+        {"title": texts[f"command.{n}"], "description": texts[f"command.{n}.help"]} for n in names
+    ]
 
 
-def build_manifest(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def build_manifest(
+    env: Mapping[str, str], kb: KnowledgeBase | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The manifest (Dutch) and its English localization file.
+
+    Args:
+        env: The settings (`MicrosoftAppId`, `WEGWIJZER_TEAMS_*`).
+        kb: The knowledge base whose texts.yaml has the wording; by default the one in
+            `WEGWIJZER_KNOWLEDGE_DIR` (or the bundled one).
 
     Raises:
         ValueError: A setting is missing or wrong; the message names it.
@@ -121,7 +134,8 @@ def build_manifest(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, An
     domains = [d for d in domains if d]
     if any(not _DOMAIN.match(d) for d in domains):
         raise ValueError("WEGWIJZER_TEAMS_DOMAINS must be host names, comma separated")
-    nl = TEXTS["nl"]
+    knowledge = kb if kb is not None else _knowledge(env)
+    nl, en = _texts(knowledge, "nl"), _texts(knowledge, "en")
     manifest: dict[str, Any] = {
         "$schema": SCHEMA_URL,
         "manifestVersion": MANIFEST_VERSION,
@@ -148,19 +162,20 @@ def build_manifest(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, An
                 "supportsFiles": False,
                 "isNotificationOnly": False,
                 "commandLists": [
-                    {"scopes": ["personal"], "commands": _commands(PERSONAL_COMMANDS, 0)},
-                    {"scopes": ["team", "groupChat"], "commands": _commands(GROUP_COMMANDS, 0)},
+                    {"scopes": ["personal"], "commands": _commands(PERSONAL_COMMANDS, nl)},
+                    {"scopes": ["team", "groupChat"], "commands": _commands(GROUP_COMMANDS, nl)},
                 ],
             }
         ],
         "validDomains": domains,
     }
-    english: dict[str, Any] = {"$schema": LOCALIZATION_SCHEMA_URL, **TEXTS["en"]}
-    for list_index, items in enumerate((PERSONAL_COMMANDS, GROUP_COMMANDS)):
-        for i, item in enumerate(items):
+    english: dict[str, Any] = {"$schema": LOCALIZATION_SCHEMA_URL}
+    english.update({field: en[field] for field, _, _ in MANIFEST_TEXTS})
+    for list_index, names in enumerate((PERSONAL_COMMANDS, GROUP_COMMANDS)):
+        for i, name in enumerate(names):
             prefix = f"bots[0].commandLists[{list_index}].commands[{i}]"
-            english[f"{prefix}.title"] = item[1]
-            english[f"{prefix}.description"] = item[3]
+            english[f"{prefix}.title"] = en[f"command.{name}"]
+            english[f"{prefix}.description"] = en[f"command.{name}.help"]
     return manifest, english
 
 

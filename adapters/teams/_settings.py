@@ -1,8 +1,8 @@
 """Teams settings, read from a mapping (the environment) without side effects.
 
 Credentials use the Bot Framework names (`MicrosoftAppId`, ...); everything else is
-`WEGWIJZER_TEAMS_*`. `load_settings` raises ValueError with a message that names the
-setting, never its value (a value may be a secret).
+`WEGWIJZER_TEAMS_*`. `load_settings` raises SettingsError (a ValueError) with a message
+that names the setting, never its value (a value may be a secret).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from adapters._contract import SettingsError
 
 #: The Bot Framework's public OpenID metadata (keys that sign channel tokens).
 DEFAULT_OPENID_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
@@ -132,8 +134,17 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     """Read and check the Teams settings.
 
     Raises:
-        ValueError: A setting is missing or wrong; the message names it.
+        SettingsError: A setting is missing or wrong; the message names it.
     """
+    try:
+        return _load(env)
+    except SettingsError:
+        raise
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _load(env: Mapping[str, str]) -> Settings:
     port_text = _get(env, "WEGWIJZER_TEAMS_PORT")
     if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
         raise ValueError("WEGWIJZER_TEAMS_PORT must be a port number (0-65535)")

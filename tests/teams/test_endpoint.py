@@ -36,7 +36,8 @@ async def test_contact_cards_link_to_mail_phone_and_a_teams_chat(teams: Teams) -
     await teams.post(teams.message(None, value={"wegwijzer": "org:voorbeeld"}))
     card = teams.connector.cards()[1]
     seen = flatten(card)
-    assert "Anna de Vries (voorbeeld)" in seen
+    # Name and organisation without a repeated "(voorbeeld)" (bot.contact_heading).
+    assert "Anna de Vries (Voorbeeldministerie (voorbeeld))" in seen
     urls = {a["url"] for a in actions(card) if a["type"] == "Action.OpenUrl"}
     assert "tel:0700000001" in urls
     assert "mailto:vertrouwenspersoon@voorbeeld.example" in urls
