@@ -72,6 +72,9 @@ REQUIRED_TEXTS = (
     "choice_help",
     "choice_privacy",
     "expired_choice",
+    # Matrix channel (adapters/matrix/)
+    *("matrix_undecryptable", "matrix_forget", "matrix_opened_direct"),
+    *("matrix_open_direct_failed", "matrix_media"),
 )
 COMMANDS = ("help", "menu", "talk", "privacy", "forget", "org", "lang_nl", "lang_en")
 

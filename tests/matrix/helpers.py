@@ -29,7 +29,8 @@ from nio import (
     SyncResponse,
 )
 
-from adapters.matrix import MatrixBot, load_settings
+from adapters.matrix import load_settings
+from adapters.matrix._bot import MatrixBot
 from bot import Engine, configure_logging
 from tests.matrix.synapse import Synapse, User
 
