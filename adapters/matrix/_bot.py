@@ -64,6 +64,7 @@ JOIN_ATTEMPTS = 10
 #: Join errors that no retry can mend: the invite was withdrawn, or the bot is banned.
 _JOIN_REFUSED = frozenset({"M_FORBIDDEN"})
 _TEXT_TYPES = frozenset({"m.text", "m.emote"})
+_MEDIA_TYPES = frozenset({"m.image", "m.file", "m.audio", "m.video"})
 
 
 class _Seen:
@@ -311,10 +312,12 @@ class MatrixBot:
         if sender == self.user_id:
             return
         content = source.get("content")
-        if isinstance(content, dict) and content.get("msgtype") in _TEXT_TYPES:
+        msgtype = content.get("msgtype") if isinstance(content, dict) else None
+        if msgtype in _TEXT_TYPES:
             await self._on_message(room, sender, event_id, source)
-        elif not isinstance(content, dict) or content.get("msgtype") != "m.notice":
-            await self._on_unreadable(room, sender, event_id, source)
+        elif msgtype != "m.notice":
+            why = "media" if msgtype in _MEDIA_TYPES else ""
+            await self._on_unreadable(room, sender, event_id, source, why)
 
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
         if event.membership == "join" and self._welcome.get(room.room_id) == event.state_key:
