@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 # matrix-nio ships no type information.
+import aiohttp
 from nio import (  # type: ignore[import-untyped]
     AsyncClient,
     BadEvent,
@@ -226,11 +227,12 @@ class MatrixBot:
         resp: object
         try:
             resp = await self.connection.retry(lambda: self.client.join(room_id))
-        except (OSError, TimeoutError) as exc:  # aiohttp's errors are OSErrors too
-            resp = exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            resp = exc  # the homeserver stayed unreachable through every quick retry
         if isinstance(resp, JoinResponse):
             del self._joins[room_id]
-            if join.direct and self.rooms.add_direct(join.inviter, room_id):
+            direct = join.direct and not self.rooms.ever_group(room_id)
+            if direct and self.rooms.add_direct(join.inviter, room_id):
                 await self.connection.put_direct(self.rooms.direct)
             self._welcome[room_id] = None
             return

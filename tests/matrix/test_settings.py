@@ -294,3 +294,13 @@ def test_shared_rooms_are_remembered_as_keyed_hashes(tmp_path: Path) -> None:
     again.load()
     again.use_direct({"@anna:example.org": ["!dm:example.org"]})
     assert not again.is_direct("!dm:example.org", 2)  # once shared, shared for good
+
+
+async def test_taking_the_private_chat_offer_is_a_reply_kind(engine: Engine) -> None:
+    """Matrix keeps no store of offers: the engine's reply says "open a direct chat"."""
+    from bot import Channel, Message
+
+    offer = await engine.handle(Message("k", "ik word gepest", Channel.GROUP))
+    assert offer.kind is ReplyKind.GROUP
+    opened = await engine.handle(Message("k", "1", Channel.GROUP))
+    assert opened.kind is ReplyKind.OPEN_DIRECT
