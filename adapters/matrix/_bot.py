@@ -13,8 +13,7 @@ import contextlib
 import logging
 import time
 import traceback
-from collections import OrderedDict
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,7 +34,6 @@ from nio import (  # type: ignore[import-untyped]
     RoomMessageEmote,
     RoomMessageMedia,
     RoomMessageNotice,
-    RoomMessagesResponse,
     RoomMessageText,
     RoomPreset,
     RoomVisibility,
@@ -47,7 +45,13 @@ from nio.exceptions import EncryptionError  # type: ignore[import-untyped]
 
 from adapters._backoff import backoff_delay
 from adapters.matrix._client import Connection, describe
-from adapters.matrix._incoming import read_message, thread_reply, without_name
+from adapters.matrix._incoming import (
+    Seen,
+    after_own_arrival,
+    read_message,
+    thread_reply,
+    without_name,
+)
 from adapters.matrix._privacy import guard_third_party_logging
 from adapters.matrix._render import notice, render
 from adapters.matrix._rooms import RoomKinds
@@ -56,33 +60,14 @@ from bot import Channel, Engine, Lang, Message, Reply, ReplyKind, conversation_k
 
 log = logging.getLogger("adapters.matrix")
 
-_SEEN_EVENTS = 5000
 #: How long an undecryptable message waits for its room key before the person is told.
 UNDECRYPTABLE_WAIT_SECONDS = 4.0
-_FORGET_PAGES = 20
 #: A join that keeps failing is given up after this many tries; a new invite starts over.
 JOIN_ATTEMPTS = 10
 #: Join errors that no retry can mend: the invite was withdrawn, or the bot is banned.
 _JOIN_REFUSED = frozenset({"M_FORBIDDEN"})
 _TEXT_TYPES = frozenset({"m.text", "m.emote"})
 _MEDIA_TYPES = frozenset({"m.image", "m.file", "m.audio", "m.video"})
-
-
-class _Seen:
-    """Bounded set of event ids already handled (ids only, never content)."""
-
-    def __init__(self, size: int = _SEEN_EVENTS) -> None:
-        self.size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def add(self, event_id: str) -> bool:
-        """Record `event_id`; False if it was seen before."""
-        if event_id in self._ids:
-            return False
-        self._ids[event_id] = None
-        while len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-        return True
 
 
 @dataclass(slots=True)
@@ -100,26 +85,6 @@ class _Join:
     due: float = 0.0
 
 
-def _after_own_arrival(user_id: str, events: Sequence[Any]) -> Sequence[Any]:
-    """The events after the bot's latest invite (or join) in this batch.
-
-    A room the bot (re)joins comes with its recent history; what was written before the
-    bot was invited (an earlier chat it forgot, or a team's talk) is not for it.
-    """
-    cut = 0
-    for i, event in enumerate(events):
-        if (
-            isinstance(event, RoomMemberEvent)
-            and event.state_key == user_id
-            and (
-                event.membership == "invite"
-                or (event.membership == "join" and event.prev_membership not in ("join", "invite"))
-            )
-        ):
-            cut = i + 1
-    return events[cut:]
-
-
 class MatrixBot:
     """One logged-in bot device: its sync loop and what it does with each event."""
 
@@ -132,7 +97,7 @@ class MatrixBot:
         #: Set after each successful sync; tests and benchmarks wait on it.
         self.synced = asyncio.Event()
         self.sync_count = 0
-        self._seen = _Seen()
+        self._seen = Seen()
         self._joins: dict[str, _Join] = {}
         self._welcome: dict[str, str | None] = {}
         self._pending: dict[str, _Pending] = {}
@@ -175,7 +140,7 @@ class MatrixBot:
         for room_id, info in resp.rooms.join.items():
             self._joins.pop(room_id, None)
             await self._guarded(self._check_shared(room_id))
-            for event in _after_own_arrival(self.user_id, info.timeline.events):
+            for event in after_own_arrival(self.user_id, info.timeline.events):
                 if not self._seen.add(event.event_id) or catch_up:
                     continue
                 await self._guarded(self._on_event(room_id, event))
@@ -444,31 +409,7 @@ class MatrixBot:
         The room stays in `m.direct`, so an invite back into it is a direct chat again.
         """
         client = self.client
-        token = client.next_batch
-        own: list[str] = []
-        only_mine = {"senders": [self.user_id], "types": ["m.room.message", "m.room.encrypted"]}
-        for _ in range(_FORGET_PAGES):
-            page = await self.connection.retry(
-                lambda start=token: client.room_messages(  # type: ignore[misc]
-                    room_id, start=start, limit=100, message_filter=only_mine
-                )
-            )
-            if not isinstance(page, RoomMessagesResponse) or not page.chunk:
-                break
-            own.extend(
-                e.event_id
-                for e in page.chunk
-                if e.sender == self.user_id and not getattr(e, "redacted", False)
-            )
-            if not page.end or page.end == token:
-                break
-            token = page.end
-        for event_id in own:
-            resp = await self.connection.retry(
-                lambda eid=event_id: client.room_redact(room_id, eid)  # type: ignore[misc]
-            )
-            if isinstance(resp, ErrorResponse):
-                log.warning("could not redact a message: %s", resp.status_code)
+        await self.connection.redact_own(room_id)
         body = f"{reply.plain_text()}\n\n{self._text('forget', reply.lang)}"
         await self._send(room_id, notice(body), relation)
         self.engine.forget(key)

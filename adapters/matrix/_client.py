@@ -29,6 +29,7 @@ from nio import (  # type: ignore[import-untyped]
     ErrorResponse,
     JoinedMembersResponse,
     LoginResponse,
+    RoomMessagesResponse,
     SyncResponse,
     WhoamiResponse,
 )
@@ -40,6 +41,8 @@ log = logging.getLogger("adapters.matrix")
 
 T = TypeVar("T")
 
+#: How far back `vergeet` looks for the bot's own messages: pages of 100 events.
+_FORGET_PAGES = 20
 _SYNC_FILTER = {
     "room": {"timeline": {"limit": 50}, "state": {"lazy_load_members": False}},
     "presence": {"types": []},
@@ -310,3 +313,32 @@ class Connection:
         status = await self.retry(put)
         if status >= 300:
             log.warning("could not update the direct-chat list: HTTP %d", status)
+
+    async def redact_own(self, room_id: str) -> None:
+        """Redact every message the bot sent in a room (for `vergeet`)."""
+        client = self.client
+        token = client.next_batch
+        own: list[str] = []
+        only_mine = {"senders": [self.user_id], "types": ["m.room.message", "m.room.encrypted"]}
+        for _ in range(_FORGET_PAGES):
+            page = await self.retry(
+                lambda start=token: client.room_messages(  # type: ignore[misc]
+                    room_id, start=start, limit=100, message_filter=only_mine
+                )
+            )
+            if not isinstance(page, RoomMessagesResponse) or not page.chunk:
+                break
+            own.extend(
+                e.event_id
+                for e in page.chunk
+                if e.sender == self.user_id and not getattr(e, "redacted", False)
+            )
+            if not page.end or page.end == token:
+                break
+            token = page.end
+        for event_id in own:
+            resp = await self.retry(
+                lambda eid=event_id: client.room_redact(room_id, eid)  # type: ignore[misc]
+            )
+            if isinstance(resp, ErrorResponse):
+                log.warning("could not redact a message: %s", resp.status_code)

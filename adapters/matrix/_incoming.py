@@ -7,17 +7,24 @@
   (`<a href="https://matrix.to/#/@bot:...">`) anywhere in it addresses the bot.
 - Relations: a thread message is answered in its thread; an edit is recognised so the
   caller can ignore it.
+- Which events are new to the bot: ids already handled (`Seen`), and what a room held
+  before the bot was (re)invited (`after_own_arrival`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote
 
+# matrix-nio ships no type information.
+from nio import RoomMemberEvent  # type: ignore[import-untyped]
+
+_SEEN_EVENTS = 5000
 HTML_FORMAT = "org.matrix.custom.html"
 _FALLBACK_HEAD = re.compile(r"^> (\* )?<[@!]")
 _BLOCKS = frozenset(
@@ -168,3 +175,40 @@ def thread_reply(root: str, event_id: str) -> dict[str, Any]:
         "is_falling_back": True,
         "m.in_reply_to": {"event_id": event_id},
     }
+
+
+class Seen:
+    """Bounded set of event ids already handled (ids only, never content)."""
+
+    def __init__(self, size: int = _SEEN_EVENTS) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, event_id: str) -> bool:
+        """Record `event_id`; False if it was seen before."""
+        if event_id in self._ids:
+            return False
+        self._ids[event_id] = None
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+
+def after_own_arrival(user_id: str, events: Sequence[Any]) -> Sequence[Any]:
+    """The events after the bot's latest invite (or join) in this batch.
+
+    A room the bot (re)joins comes with its recent history; what was written before the
+    bot was invited (an earlier chat it forgot, or a team's talk) is not for it.
+    """
+    cut = 0
+    for i, event in enumerate(events):
+        if (
+            isinstance(event, RoomMemberEvent)
+            and event.state_key == user_id
+            and (
+                event.membership == "invite"
+                or (event.membership == "join" and event.prev_membership not in ("join", "invite"))
+            )
+        ):
+            cut = i + 1
+    return events[cut:]

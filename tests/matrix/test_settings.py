@@ -13,7 +13,8 @@ import pytest
 from nio import RoomSendError
 
 from adapters.matrix import PLATFORM, SettingsError, load_settings, serve
-from adapters.matrix._bot import MatrixBot, _Seen
+from adapters.matrix._bot import MatrixBot
+from adapters.matrix._incoming import Seen as _Seen
 from adapters.matrix._render import render, render_html
 from bot import Choice, Contact, ContactMethod, CrisisNotice, Engine, Reply, ReplyKind, Source
 
