@@ -189,7 +189,8 @@ class Commands(ReplyBuilder):
         )
 
     def _do_open_direct(self, arg: str, state: State, lang: Lang) -> Reply:
-        return self._reply(ReplyKind.INFO, lang, self.kb.text("group", lang))
+        # The adapter opens the private chat; the text is for channels that cannot.
+        return self._reply(ReplyKind.OPEN_DIRECT, lang, self.kb.text("group", lang))
 
     _actions: ClassVar[dict[str, Callable[[Commands, str, State, Lang], Reply]]] = {
         "entry": _do_entry,

@@ -128,6 +128,9 @@ REQUIRED_TEXTS = (
     "lang_set",
     "group",
     "group_open_direct",
+    # Matrix channel (adapters/matrix/).
+    *("matrix_undecryptable", "matrix_forget", "matrix_opened_direct"),
+    *("matrix_open_direct_failed", "matrix_media"),
     # Teams channel (adapters/teams/): room welcome, pictures, details button, app package.
     *("teams_welcome_shared", "teams_open_direct", "teams_attachment", "teams_sticker"),
     *("teams_attachment_note", "teams_details_show", "teams_app_name_short"),

@@ -70,6 +70,7 @@ class ReplyKind(StrEnum):
     INFO = "info"  # help, privacy, language, organisation, triage steps
     FORGOTTEN = "forgotten"  # state cleared; adapters may clean up (Matrix redacts)
     GROUP = "group"  # a group room: offer a private chat instead
+    OPEN_DIRECT = "open_direct"  # the person took that offer: adapters open a private chat
     INVALID = "invalid"  # empty, binary or otherwise unreadable input
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
+from adapters._backoff import backoff_delay
 from adapters.teams._settings import Settings
 
 log = logging.getLogger("adapters.teams.outbound")
@@ -102,8 +102,7 @@ class Outbound:
             await asyncio.sleep(delay if delay is not None else self._backoff(attempt))
 
     def _backoff(self, attempt: int) -> float:
-        base: float = self._settings.retry_base * 2 ** (attempt - 1)
-        return base * (0.5 + random.random())
+        return backoff_delay(attempt - 1, base=self._settings.retry_base, cap=MAX_RETRY_AFTER)
 
     async def _bearer(self) -> str:
         if self._settings.insecure:

@@ -29,7 +29,8 @@ from nio import (
     SyncResponse,
 )
 
-from adapters.matrix import MatrixBot, load_settings
+from adapters.matrix import load_settings
+from adapters.matrix._bot import MatrixBot
 from bot import Engine, configure_logging
 from tests.matrix.synapse import Synapse, User
 
@@ -48,6 +49,7 @@ class Seen:
     msgtype: str = ""
     encrypted: bool = False
     membership: str = ""
+    relates: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,6 +103,7 @@ class Person:
                     seen.formatted = content.get("formatted_body", "")
                     seen.msgtype = content.get("msgtype", "")
                     seen.encrypted = bool(ev.decrypted)
+                    seen.relates = content.get("m.relates_to") or {}
                 elif isinstance(ev, MegolmEvent):
                     seen.type = "undecrypted"
                 elif isinstance(ev, RoomMemberEvent):
@@ -163,6 +166,16 @@ class Person:
         content = {"msgtype": "m.text", "body": text, **extra}
         resp = await self.client.room_send(
             room_id, "m.room.message", content, ignore_unverified_devices=True
+        )
+        assert isinstance(resp, RoomSendResponse), resp
+        return resp.event_id
+
+    async def send_content(
+        self, room_id: str, content: dict[str, Any], event_type: str = "m.room.message"
+    ) -> str:
+        """Send any content as the person's client would (encrypted in encrypted rooms)."""
+        resp = await self.client.room_send(
+            room_id, event_type, content, ignore_unverified_devices=True
         )
         assert isinstance(resp, RoomSendResponse), resp
         return resp.event_id

@@ -140,7 +140,8 @@ async def test_a_failing_handler_does_not_stop_the_sync_loop(
 async def test_bot_waits_for_a_homeserver_that_is_not_up_yet(
     engine: Engine, synapse: Synapse, bot_user: User, data_dir: Path, logs: io.StringIO
 ) -> None:
-    from adapters.matrix import MatrixBot, load_settings
+    from adapters.matrix import load_settings
+    from adapters.matrix._bot import MatrixBot
     from tests.matrix.synapse import free_port
 
     env = bot_env(synapse, bot_user, data_dir)

@@ -6,12 +6,16 @@ import asyncio
 import datetime as dt
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from nio import RoomSendError
 
-from adapters.matrix import MatrixBot, _Seen, load_settings, render, render_html, serve
+from adapters.matrix import PLATFORM, SettingsError, load_settings, serve
+from adapters.matrix._bot import MatrixBot
+from adapters.matrix._incoming import Seen as _Seen
+from adapters.matrix._render import render, render_html
 from bot import Choice, Contact, ContactMethod, CrisisNotice, Engine, Reply, ReplyKind, Source
 
 pytestmark = pytest.mark.matrix
@@ -147,7 +151,7 @@ def test_backoff_is_exponential_with_jitter_and_honours_retry_after(engine: Engi
     for failures in range(8):
         cap = min(30.0, 2.0**failures)
         delays = {bot.retry_delay(ConnectionError(), failures) for _ in range(20)}
-        assert all(cap / 2 <= d <= cap for d in delays)
+        assert all(0 <= d <= cap for d in delays)  # full jitter below the doubling cap
         assert len(delays) > 1  # jittered
     limited = RoomSendError("slow down", "M_LIMIT_EXCEEDED", retry_after_ms=1234)
     assert bot.retry_delay(limited, 0) == pytest.approx(1.234)
@@ -160,3 +164,144 @@ def test_event_ids_are_deduplicated_within_a_bounded_memory() -> None:
     for eid in ("$b", "$c", "$d"):
         assert seen.add(eid)
     assert seen.add("$a")  # the oldest fell out: memory stays bounded
+
+
+def test_platform_contract_names_the_variable() -> None:
+    assert PLATFORM.name == "matrix" and PLATFORM.env_switch == "WEGWIJZER_MATRIX_HOMESERVER"
+    PLATFORM.check(GOOD)
+    with pytest.raises(SettingsError, match="WEGWIJZER_MATRIX_USER"):
+        PLATFORM.check({**GOOD, "WEGWIJZER_MATRIX_USER": "wegwijzer"})
+
+
+def test_shared_backoff_has_full_jitter_under_a_doubling_cap() -> None:
+    import random
+
+    from adapters._backoff import backoff_delay
+
+    rng = random.Random(7)
+    for attempt in range(12):
+        cap = min(60.0, 2.0**attempt)
+        delays = [backoff_delay(attempt, rng=rng) for _ in range(200)]
+        assert all(0 <= d <= cap for d in delays)
+        assert max(delays) > cap * 0.8 and min(delays) < cap * 0.2  # spread over all of it
+    assert backoff_delay(10**6, base=0.5, cap=3) <= 3  # no overflow in a long outage
+
+
+def test_counsellor_details_are_folded_unless_shown() -> None:
+    base = Reply(
+        kind=ReplyKind.ANSWER,
+        lang="nl",
+        title="Titel",
+        text="Antwoord",
+        details="Artikel <9>\n\n- termijn",
+        labels={"details": "Voor vertrouwenspersonen"},
+    )
+    folded = render_html(base)
+    assert "<details><summary>Voor vertrouwenspersonen</summary><p>Artikel &lt;9&gt;</p>" in folded
+    assert folded.index("<h4>") < folded.index("<details>")
+    shown = render_html(replace(base, details_shown=True))
+    assert "<details open><summary>" in shown
+
+
+def test_reading_what_the_person_wrote() -> None:
+    from adapters.matrix._incoming import read_message, without_name
+
+    bot = "@wegwijzer:example.org"
+    reply = read_message(
+        {
+            "msgtype": "m.text",
+            "body": f"> <@anna:example.org> {bot} menu\n> 1. Iets\n\n2",
+            "format": "org.matrix.custom.html",
+            "formatted_body": (
+                "<mx-reply><blockquote><a href='https://matrix.to/#/@anna:example.org'>"
+                f"Anna</a><br><a href='https://matrix.to/#/{bot}'>W</a> menu</blockquote>"
+                "</mx-reply>2"
+            ),
+            "m.relates_to": {"m.in_reply_to": {"event_id": "$menu"}},
+        },
+        bot,
+    )
+    assert reply.text == "2" and not reply.mentioned  # a quoted mention is no address
+    plain = read_message(
+        {
+            "msgtype": "m.text",
+            "body": "> <@anna:example.org> hoi\n\nvergeet",
+            "m.relates_to": {"m.in_reply_to": {"event_id": "$x"}},
+        },
+        bot,
+    )
+    assert plain.text == "vergeet"
+    quote = read_message({"msgtype": "m.text", "body": "> geen fallback\n\nvraag"}, bot)
+    assert quote.text == "> geen fallback\n\nvraag"  # not a reply: their own quote stays
+    pill = read_message(
+        {
+            "msgtype": "m.text",
+            "format": "org.matrix.custom.html",
+            "formatted_body": 'menu <a href="https://matrix.to/#/%40wegwijzer%3Aexample.org">'
+            "Wegwijzer</a>",
+        },
+        bot,
+    )
+    assert pill.text == "menu" and pill.mentioned
+    html_only = read_message(
+        {
+            "msgtype": "m.text",
+            "format": "org.matrix.custom.html",
+            "formatted_body": "<p>ik word <b>gepest</b> &amp; meer</p>",
+        },
+        bot,
+    )
+    assert html_only.text == "ik word gepest & meer" and not html_only.mentioned
+    edit = read_message(
+        {
+            "msgtype": "m.text",
+            "body": "* 2",
+            "m.new_content": {"body": "2"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": "$one"},
+        },
+        bot,
+    )
+    assert edit.edit
+    thread = read_message(
+        {
+            "msgtype": "m.text",
+            "body": "menu",
+            "m.relates_to": {
+                "rel_type": "m.thread",
+                "event_id": "$root",
+                "is_falling_back": True,
+                "m.in_reply_to": {"event_id": "$root"},
+            },
+        },
+        bot,
+    )
+    assert thread.thread_root == "$root" and thread.text == "menu"
+    assert without_name("Wegwijzer: menu", ["wegwijzer"]) == ("menu", True)
+    assert without_name("ik vraag het wegwijzer", ["wegwijzer"])[1] is False
+
+
+def test_shared_rooms_are_remembered_as_keyed_hashes(tmp_path: Path) -> None:
+    from adapters.matrix._rooms import RoomKinds
+
+    kinds = RoomKinds(tmp_path, "pickle-key-0123456789")
+    kinds.use_direct({"@anna:example.org": ["!dm:example.org"]})
+    assert kinds.is_direct("!dm:example.org", 2)
+    assert not kinds.is_direct("!other:example.org", 2)  # no DM signal: a shared room
+    assert not kinds.is_direct("!dm:example.org", 3)
+    assert kinds.mark_group("!dm:example.org") and not kinds.mark_group("!dm:example.org")
+    stored = (tmp_path / "groups.json").read_text()
+    assert "!dm" not in stored and "example.org" not in stored
+    again = RoomKinds(tmp_path, "pickle-key-0123456789")
+    again.load()
+    again.use_direct({"@anna:example.org": ["!dm:example.org"]})
+    assert not again.is_direct("!dm:example.org", 2)  # once shared, shared for good
+
+
+async def test_taking_the_private_chat_offer_is_a_reply_kind(engine: Engine) -> None:
+    """Matrix keeps no store of offers: the engine's reply says "open a direct chat"."""
+    from bot import Channel, Message
+
+    offer = await engine.handle(Message("k", "ik word gepest", Channel.GROUP))
+    assert offer.kind is ReplyKind.GROUP
+    opened = await engine.handle(Message("k", "1", Channel.GROUP))
+    assert opened.kind is ReplyKind.OPEN_DIRECT
