@@ -20,6 +20,17 @@ $(VENV)/.dev-stamp: pyproject.toml $(VENV)/.run-stamp
 	$(BIN)/python -m pip install --quiet -e '.[matrix,teams,dev]'
 	touch $@
 
+# System packages the tests drive for real (a browser; more where state or figures are
+# shared). Installed only when missing; needs root, as on CI and the dev machines.
+SYSTEM_PACKAGES := chromium
+$(VENV)/.system-stamp: Makefile | $(BIN)/python
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	touch $@
+
 # Synapse lives in its own venv: it is a test peer, not a dependency of the bot.
 $(SYNAPSE_VENV)/.stamp: tests/synapse-requirements.txt
 	$(PYTHON) -m venv $(SYNAPSE_VENV)
@@ -37,7 +48,7 @@ lint: $(VENV)/.dev-stamp
 typecheck: $(VENV)/.dev-stamp
 	$(BIN)/mypy
 
-test: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp lint typecheck
+test: $(VENV)/.dev-stamp $(VENV)/.system-stamp $(SYNAPSE_VENV)/.stamp lint typecheck
 	$(BIN)/wegwijzer kb validate
 	WEGWIJZER_SYNAPSE_PYTHON=$(CURDIR)/$(SYNAPSE_VENV)/bin/python $(BIN)/python -m pytest
 
@@ -49,6 +60,7 @@ bench: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp
 	$(BIN)/python bench/crisis_cv.py
 	$(BIN)/python bench/matrix_roundtrip.py
 	$(BIN)/python bench/teams_load.py
+	$(BIN)/python bench/web_load.py
 
 clean:
 	rm -rf $(VENV) $(SYNAPSE_VENV) .mypy_cache .pytest_cache .ruff_cache

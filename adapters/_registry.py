@@ -15,6 +15,7 @@ PLATFORMS: dict[str, str] = {
     "console": "adapters.console",
     "matrix": "adapters.matrix",
     "teams": "adapters.teams",
+    "web": "adapters.web",
 }
 
 

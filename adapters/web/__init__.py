@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from adapters._contract import SettingsError
 from bot import Engine
 
 log = logging.getLogger("adapters.web")
@@ -27,17 +28,23 @@ class WebPlatform:
     env_switch: str = "WEGWIJZER_WEB_PORT"
 
     def check(self, env: Mapping[str, str]) -> None:
-        """Raise ValueError (a settings error) when a web setting is wrong."""
+        """Raise SettingsError naming the variable when a web setting is wrong."""
         from adapters.web._settings import load_settings
 
-        load_settings(env)
+        try:
+            load_settings(env)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
 
     async def serve(self, engine: Engine, env: Mapping[str, str]) -> None:
         """Serve the page until cancelled."""
         from adapters.web._app import start
         from adapters.web._settings import load_settings
 
-        settings = load_settings(env)
+        try:
+            settings = load_settings(env)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
         runner, port = await start(engine, settings)
         log.info("web chat listening on http://%s:%d/", settings.host, port)
         try:

@@ -22,7 +22,6 @@ from bot import (
     DisclaimerSection,
     Lang,
     Reply,
-    ReplyKind,
     SourcesSection,
     contact_heading,
     contact_reach,
@@ -88,7 +87,7 @@ def _method_link(kind: str, value: str, note: str) -> str:
 
 
 def _contact(c: Contact) -> str:
-    parts = [f"<p class=\"name\"><strong>{esc(contact_heading(c))}</strong></p>"]
+    parts = [f'<p class="name"><strong>{esc(contact_heading(c))}</strong></p>']
     if c.role_line:
         parts.append(f"<p>{esc(c.role_line)}</p>")
     reach = [_method_link(m.kind, m.value, m.note) for m in contact_reach(c)]
@@ -140,7 +139,7 @@ def render_reply(reply: Reply, token: str) -> str:
                     f"{hidden_fields(token, reply.lang)}<ul>{buttons}</ul></form>"
                 )
             case ContactsSection(intro, contacts):
-                head = f"<p class=\"intro\"><strong>{esc(intro)}</strong></p>" if intro else ""
+                head = f'<p class="intro"><strong>{esc(intro)}</strong></p>' if intro else ""
                 items = "".join(_contact(c) for c in contacts)
                 parts.append(f'<div class="help">{head}<ul class="contacts">{items}</ul></div>')
             case SourcesSection(label, sources, reviewed, reviewed_label):

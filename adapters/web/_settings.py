@@ -1,4 +1,5 @@
-"""Web chat settings, read once from the environment. Bad values raise ValueError."""
+"""Web chat settings, read once from the environment. Bad values raise ValueError
+(the platform turns it into `adapters.SettingsError`)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class Settings:
     #: Turns per second for the whole page, across all conversations.
     total_per_second: int = 50
     #: Largest request body read (a form or JSON turn is far smaller).
-    max_body: int = 32 * 1024
+    max_body: int = 256 * 1024
 
 
 def _int(env: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:

@@ -203,3 +203,22 @@ def test_without_javascript_axe(browser: Browser, server: Server, shots: Path) -
     expect(pg.locator("#log .turn.person")).to_contain_text("gepest")
     _axe_clean(pg, "nojs-answer-phone", shots)
     ctx.close()
+
+
+def test_canary_through_the_page(
+    page: Page, server: Server, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """A unique string typed in the page is in no log line and no file written."""
+    import logging
+    import time
+
+    from tests.test_privacy import REPO, assert_nowhere, new_canary
+
+    caplog.set_level(logging.DEBUG)
+    since = time.time() - 1
+    canary = new_canary()
+    for text in (f"ik word gepest {canary}", canary, f"ik wil niet meer leven {canary}"):
+        _ask(page, text)
+    page.click(".lang-switch button")
+    assert "127.0.0.1" not in caplog.text  # no addresses either: the access log is off
+    assert_nowhere(canary, [caplog.text], [REPO, tmp_path], since)
