@@ -74,7 +74,9 @@ def server() -> Iterator[Server]:
     yield from serve_in_thread(Settings(port=0, per_conversation_per_minute=600))
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright keeps an event loop running in this thread while it is
+# open, which asyncio tests in later modules must not find.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (it installs it)")
