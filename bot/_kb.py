@@ -64,6 +64,8 @@ REQUIRED_TEXTS = (
         for c in ("menu", "talk", "org", "privacy", "forget", "help")
         for h in ("", "_help")
     ),
+    # "Did this help?" (bot/_feedback.py).
+    *("feedback_prompt", "feedback_hint", "feedback_yes", "feedback_no", "feedback_thanks"),
     "crisis",
     "crisis_talk",
     "crisis_unsure",

@@ -26,6 +26,8 @@ class State:
     organisation: str | None = None
     choices: dict[int, str] = field(default_factory=dict)
     last_entry: str | None = None
+    #: The entry just answered with "did this help?"; cleared by the next message.
+    feedback_entry: str | None = None
     seen: float = 0.0
 
 

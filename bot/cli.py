@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot._config import default_knowledge_dir, log_level
+from bot._config import default_data_dir, default_knowledge_dir, log_level
 from bot._crisis_model import MODEL_FILE, ModelProblem
 from bot._engine import Engine
 from bot._kb import KnowledgeBaseError, fingerprint, load_knowledge_base
@@ -30,6 +30,8 @@ from bot._kbtools import (
     train_crisis_model,
 )
 from bot._privacy import asyncio_exception_handler, configure_logging
+from bot._stats import StatsSettingsError, run_flusher, stats_from_env
+from bot._stats_store import StatsStoreError
 from bot._types import Reply, ReplyKind
 from bot._yaml import YamlProblem
 
@@ -59,6 +61,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if engine is None:
         return 2
     env = dict(os.environ)
+    try:
+        engine.stats = stats_from_env(env, default_data_dir(env))
+    except (StatsSettingsError, StatsStoreError) as exc:
+        log.error("cannot start: %s", exc)
+        return 2
     chosen = [name for name, (_, var) in PLATFORMS.items() if env.get(var, "").strip()]
     if not chosen:
         log.info("no chat platform configured: starting the console chat")
@@ -88,14 +95,18 @@ async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[str]) -> N
             loop.add_signal_handler(signal.SIGTERM, me.cancel)
     modules = [importlib.import_module(PLATFORMS[name][0]) for name in chosen]
     watcher = asyncio.create_task(watch_knowledge(engine))
+    # Use figures: one batch about once an hour and at shutdown, never per message.
+    flusher = asyncio.create_task(run_flusher(engine.stats)) if engine.stats else None
     try:
         await asyncio.gather(*(m.serve(engine, env) for m in modules))
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
     finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        for task in (watcher, flusher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 async def watch_knowledge(engine: Engine, interval: float = RELOAD_SECONDS) -> None:
@@ -122,7 +133,17 @@ async def watch_knowledge(engine: Engine, interval: float = RELOAD_SECONDS) -> N
 def _console(engine: Engine, args: argparse.Namespace) -> int:
     from adapters.console import run_console
 
-    return asyncio.run(run_console(engine, sys.stdin, sys.stdout, lang=args.lang))
+    async def chat() -> int:
+        flusher = asyncio.create_task(run_flusher(engine.stats)) if engine.stats else None
+        try:
+            return await run_console(engine, sys.stdin, sys.stdout, lang=args.lang)
+        finally:
+            if flusher is not None:
+                flusher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await flusher
+
+    return asyncio.run(chat())
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
