@@ -1,4 +1,4 @@
-""""Did this help?": offered after an answer, read from the very next message only.
+""" "Did this help?": offered after an answer, read from the very next message only.
 
 The question is light on purpose: it follows only a plain answer (never a crisis reply,
 a command, "did you mean" or "I don't know"), it is asked once per answer, and a

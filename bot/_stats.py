@@ -72,7 +72,7 @@ class CountKey:
 
 
 def iso_week(day: _dt.date) -> str:
-    """"2026-W07": the ISO year and week, the finest time the figures ever hold."""
+    """ "2026-W07": the ISO year and week, the finest time the figures ever hold."""
     year, week, _ = day.isocalendar()
     return f"{year:04d}-W{week:02d}"
 

@@ -115,8 +115,9 @@ class StatsStore:
             try:
                 conn = psycopg.connect(self.target, connect_timeout=10)
             except psycopg.Error as exc:
+                kind = type(exc).__name__
                 raise StatsStoreError(
-                    f"cannot reach the PostgreSQL store of WEGWIJZER_STATS_DSN ({type(exc)})"
+                    f"cannot reach the PostgreSQL store of WEGWIJZER_STATS_DSN ({kind})"
                 ) from None
         try:
             yield conn
@@ -179,12 +180,9 @@ class StatsStore:
             "ON CONFLICT (week) DO UPDATE SET n = crisis_weeks.n + excluded.n"
         )
         with self._connect() as conn:
-            for key in sorted(counts):
-                conn.execute(
-                    upsert,
-                    (key.week, key.organisation, key.channel, key.theme, key.entry, key.event)
-                    + (counts[key],),
-                )
+            for k in sorted(counts):
+                row = (k.week, k.organisation, k.channel, k.theme, k.entry, k.event, counts[k])
+                conn.execute(upsert, row)
             for week in sorted(crisis):
                 conn.execute(crisis_upsert, (week, crisis[week]))
 
@@ -199,7 +197,10 @@ class StatsStore:
             params = (f"{year:04d}-W%",)
         with self._connect() as conn:
             found = conn.execute(self._sql(sql + " ORDER BY 1, 2, 3, 4, 5, 6"), params).fetchall()
-        return [CountRow(*r[:6], int(r[6])) for r in found]
+        return [
+            CountRow(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), int(r[6]))
+            for r in found
+        ]
 
     def crisis_weeks(self, year: int | None = None) -> dict[str, int]:
         sql = "SELECT week, n FROM crisis_weeks"
@@ -220,10 +221,13 @@ def open_store(*, dsn: str | None, data_dir: Path) -> StatsStore:
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StatsStoreError(f"WEGWIJZER_DATA_DIR is not writable ({type(exc)})") from None
+            kind = type(exc).__name__
+            raise StatsStoreError(f"WEGWIJZER_DATA_DIR is not writable ({kind})") from None
         store = StatsStore("sqlite", str(data_dir / SQLITE_FILE))
     try:
         store.migrate()
-    except sqlite3.Error as exc:
-        raise StatsStoreError(f"cannot open the figures store ({type(exc)})") from None
+    except StatsStoreError:
+        raise
+    except Exception as exc:  # sqlite3 or psycopg errors, or a file that is no database
+        raise StatsStoreError(f"cannot open the figures store ({type(exc).__name__})") from None
     return store

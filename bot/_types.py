@@ -201,7 +201,7 @@ class SourcesSection:
 
 @dataclass(frozen=True, slots=True)
 class FeedbackSection:
-    """"Did this help?" after an answer: two choices, never free text.
+    """ "Did this help?" after an answer: two choices, never free text.
 
     Adapters with buttons send `yes_action` / `no_action` back as `Message.action`
     (Teams: two Action.Submit buttons; web: two buttons; Matrix: 👍/👎 reactions);
