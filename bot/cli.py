@@ -1,10 +1,11 @@
-"""The `wegwijzer` command: run, chat, ask, kb validate|test|stats, teams-package."""
+"""The `wegwijzer` command: run, chat, ask, kb validate|test|stats, teams-package, report."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import datetime as _dt
 import importlib
 import json
 import logging
@@ -299,6 +300,53 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The yearly report (or the weak spots) from the stored use figures."""
+    from bot._report import figures, format_text, weak_spots, write_report
+    from bot._stats import ID_RE
+    from bot._stats_store import open_store
+
+    configure_logging("WARNING")
+    engine = _load(args, sys.stderr)
+    if engine is None:
+        return 2
+    kb = engine.kb
+    known = [o.id for o in kb.organisations]
+    if args.org is not None and (not ID_RE.match(args.org) or args.org not in [*known, "unknown"]):
+        print(
+            f"unknown organisation '{args.org}' (known: {', '.join([*known, 'unknown'])})",
+            file=sys.stderr,
+        )
+        return 2
+    if not 2000 <= args.year <= 9999:
+        print("--year must be a year such as 2026", file=sys.stderr)
+        return 2
+    if args.out is None and not args.json and not args.weak_spots:
+        print("give --out DIR (report.html, report.pdf, report.csv) or --json", file=sys.stderr)
+        return 2
+    env = dict(os.environ)
+    dsn = env.get("WEGWIJZER_STATS_DSN", "").strip() or None
+    try:
+        store = open_store(dsn=dsn, data_dir=default_data_dir(env))
+        rows = store.rows(args.year)
+        crisis = store.crisis_weeks(args.year)
+    except StatsStoreError as exc:
+        print(f"cannot read the use figures: {exc}", file=sys.stderr)
+        return 2
+    if args.weak_spots:
+        report = weak_spots(kb, rows, args.year, args.org)
+    else:
+        report = figures(kb, rows, crisis, args.year, args.org)
+    if args.out is not None and not args.weak_spots:
+        for path in write_report(report, Path(args.out), kb):
+            print(path, file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    elif args.weak_spots:
+        print("\n".join(format_text(report)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wegwijzer", description=__doc__)
     parser.add_argument(
@@ -312,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         "chat": (cmd_chat, "chat in this terminal (reads piped input line by line too)"),
         "ask": (cmd_ask, "answer one question, or one per input line"),
         "teams-package": (cmd_teams_package, "build the Teams app package (zip)"),
+        "report": (cmd_report, "the yearly use figures for counsellors (small numbers hidden)"),
     }
     parsers = {}
     for name, (func, help_text) in commands.items():
@@ -323,6 +372,14 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["ask"].add_argument("--json", action="store_true", help="one JSON object per answer")
     parsers["ask"].add_argument("question", nargs="?", help="the question (default: read stdin)")
     parsers["teams-package"].add_argument("--out", default="build", help="output folder")
+    rep = parsers["report"]
+    rep.add_argument("--year", type=int, default=_dt.date.today().year, help="ISO year")
+    rep.add_argument("--org", default=None, help="one organisation id (default: all)")
+    rep.add_argument("--out", default=None, help="folder for report.html, .pdf and .csv")
+    rep.add_argument("--json", action="store_true", help="print the same figures as JSON")
+    rep.add_argument(
+        "--weak-spots", action="store_true", help="for coordinators: answers that did not help"
+    )
     kb = sub.add_parser("kb", help="check the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     kb_commands: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
