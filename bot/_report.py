@@ -18,7 +18,7 @@ import csv
 import datetime as _dt
 import html
 import io
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +74,13 @@ class Publisher:
         if values and all(v >= SMALL for v in values):
             return sum(values)
         return self.withheld
+
+    def part(self, part: int, whole: int) -> Cell:
+        """A count that is part of a total published elsewhere: shown only when the rest
+        is 10 or more too, or the total minus this count would be a small number."""
+        if part < SMALL:
+            return self.hidden
+        return part if whole - part >= SMALL else self.withheld
 
     def share(self, part: int, whole: int) -> Cell:
         """Whole percent, only when the part and the rest are both 10 or more."""
@@ -374,37 +381,26 @@ def weak_spots(
         ],
         note="" if listed else text("report_weak_entries_none", "nl"),
     )
-    stuck: dict[str, Counter[str]] = defaultdict(Counter)
+    # A question without a confident answer: "did you mean" carries the theme of its
+    # closest suggestion, "don't know" has none ("Onderwerp niet herkend").
+    stuck: Counter[str] = Counter()
+    asked: Counter[str] = Counter()
     for r in rows:
+        if r.event in QUESTION_EVENTS:
+            asked[r.theme] += r.n
         if r.event in (Event.CLARIFY.value, Event.UNKNOWN.value):
-            stuck[r.theme][r.event] += r.n
+            stuck[r.theme] += r.n
     themes = _theme_titles(kb)
-
-    def weight(tid: str) -> tuple[int, str]:
-        c = stuck[tid]
-        total = c[Event.CLARIFY.value] + c[Event.UNKNOWN.value]
-        return (-(total if total >= SMALL else 0), themes.get(tid, tid))
-
-    theme_rows: list[tuple[str, list[Cell]]] = []
-    for tid in sorted(stuck, key=weight):
-        c = stuck[tid]
-        clarify, unknown = c[Event.CLARIFY.value], c[Event.UNKNOWN.value]
-        theme_rows.append(
-            (
-                themes.get(tid, tid),
-                [pub.count(clarify), pub.count(unknown), pub.total([clarify, unknown])],
-            )
-        )
+    order = sorted(stuck, key=lambda t: (-(stuck[t] if stuck[t] >= SMALL else 0), themes.get(t, t)))
     stuck_table = Table(
         "weak_themes",
         text("report_weak_themes", "nl"),
+        [text("report_theme", "nl"), text("report_not_answered", "nl")],
+        # Unrecognised questions are never answered, so their rest is no secret.
         [
-            text("report_theme", "nl"),
-            text("report_clarify", "nl"),
-            text("report_unknown", "nl"),
-            text("report_total", "nl"),
+            (themes.get(t, t), [pub.part(stuck[t], asked[t]) if t else pub.count(stuck[t])])
+            for t in order
         ],
-        theme_rows,
     )
     return Report(
         year,
@@ -453,7 +449,7 @@ def _chart_png(table: Table, kb: KnowledgeBase) -> bytes | None:
             ax.set_yticks(range(len(rows)), [_short(lbl) for lbl in labels])
             ax.invert_yaxis()
             for bar, v in zip(bars, values, strict=True):
-                shown = _display(v, table.percent) if isinstance(v, int) else hidden_label
+                shown = _display(v, table.percent)
                 ax.annotate(
                     shown,
                     (bar.get_width(), bar.get_y() + bar.get_height() / 2),
@@ -476,7 +472,7 @@ def _chart_png(table: Table, kb: KnowledgeBase) -> bytes | None:
                 [table.columns[c] for c in cols],
             )
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-            ax.set_ylabel(hidden_label.replace("(", "").replace(")", "") + ": 0", fontsize=7)
+            ax.set_xlabel(hidden_label, fontsize=7)
         ax.set_title(table.title, fontsize=10)
         ax.spines[["top", "right"]].set_visible(False)
         buf = io.BytesIO()
@@ -578,10 +574,11 @@ def write_pdf(report: Report, path: Path, kb: KnowledgeBase, charts: Mapping[str
         if t.rows:
             first = 60 if len(t.columns) > 4 else 90
             rest = (pdf.epw - first) / max(len(t.columns) - 1, 1)
+            pdf.set_font("DejaVu", "", 7 if len(t.columns) > 6 else 9)
             with pdf.table(
                 col_widths=(first, *([rest] * (len(t.columns) - 1))),
                 text_align=("LEFT", *(["RIGHT"] * (len(t.columns) - 1))),
-                font_size=7 if len(t.columns) > 6 else 9,
+                line_height=4.5,
             ) as table:
                 table.row(t.columns)
                 for label, values in t.rows:
