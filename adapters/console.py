@@ -57,6 +57,9 @@ def render(reply: Reply, *, color: bool, width: int = 80) -> str:
         if reply.reviewed:
             lines.append(f"{reply.labels.get('reviewed', 'Checked')}: {reply.reviewed}")
         parts.append("\n".join(lines) + _RESET)
+    if reply.feedback is not None:
+        fb = reply.feedback
+        parts.append(f"{fb.prompt}  {_BOLD}{fb.yes_label}{_RESET} / {_BOLD}{fb.no_label}{_RESET}")
     if reply.footer:
         parts.append(wrap(reply.footer, _DIM))
     return "\n\n".join(parts)
