@@ -170,7 +170,14 @@ def figures(
     for r in rows:
         if r.event in QUESTION_EVENTS:
             per_month[(r.theme, week_date(r.week).month)] += r.n
-    filled = [n for n in per_month.values() if n > 0]
+    # Judged on the months so far of every theme asked about: a month with nothing in
+    # it shows as "< 10" all the same.
+    _, months_so_far = _periods(kb, year, today, by_quarter=False)
+    filled = [
+        per_month[(theme, m)]
+        for theme in {t for t, _ in per_month}
+        for m in range(1, months_so_far + 1)
+    ]
     by_quarter = not filled or sum(n >= SMALL for n in filled) * 2 < len(filled)
     labels, nperiods = _periods(kb, year, today, by_quarter)
     grid: dict[str, list[int]] = {}
