@@ -128,7 +128,9 @@ class Stats:
             case _:
                 event = Event.COMMAND
         found = entries.get(entry)
-        self._add(week, organisation, conversation, found.theme if found else "", entry, event)
+        # Only ids the knowledge base knows are ever counted.
+        theme, entry = (found.theme, entry) if found else ("", "")
+        self._add(week, organisation, conversation, theme, entry, event)
 
     def feedback(
         self,
