@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SYNAPSE_VENV := .venv-synapse
 
-.PHONY: run test lint typecheck check bench score clean
+.PHONY: run test lint typecheck check bench score clean postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,11 +13,11 @@ $(BIN)/python:
 
 # The runtime: engine plus both platform SDKs, so `wegwijzer run` can start any channel.
 $(VENV)/.run-stamp: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[matrix,teams]'
+	$(BIN)/python -m pip install --quiet -e '.[matrix,teams,figures]'
 	touch $@
 
 $(VENV)/.dev-stamp: pyproject.toml $(VENV)/.run-stamp
-	$(BIN)/python -m pip install --quiet -e '.[matrix,teams,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[matrix,teams,figures,dev]'
 	touch $@
 
 # Synapse lives in its own venv: it is a test peer, not a dependency of the bot.
@@ -26,6 +26,11 @@ $(SYNAPSE_VENV)/.stamp: tests/synapse-requirements.txt
 	$(SYNAPSE_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SYNAPSE_VENV)/bin/python -m pip install --quiet -r tests/synapse-requirements.txt
 	touch $@
+
+# The figures tests start a real PostgreSQL server (initdb + pg_ctl) from the system packages.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 
 run: $(VENV)/.run-stamp
 	$(BIN)/wegwijzer run
@@ -37,7 +42,7 @@ lint: $(VENV)/.dev-stamp
 typecheck: $(VENV)/.dev-stamp
 	$(BIN)/mypy
 
-test: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp lint typecheck
+test: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp postgres lint typecheck
 	$(BIN)/wegwijzer kb validate
 	WEGWIJZER_SYNAPSE_PYTHON=$(CURDIR)/$(SYNAPSE_VENV)/bin/python $(BIN)/python -m pytest
 
