@@ -284,7 +284,7 @@ def figures(
         "crisis",
         text("report_crisis_title", "nl"),
         [text("report_quarter", "nl"), text("report_crisis_col", "nl")],
-        [(qlabels[i], [pub.count(quarters[i])]) for i in range(4)],
+        [(qlabels[i], [pub.count(quarters[i])]) for i in range(_periods(kb, year, today, True)[1])],
         note=text("report_crisis_note", "nl"),
         chart=[1],
     )
@@ -328,12 +328,10 @@ def _paste(
     out = [text("report_paste_intro", "nl", year=year)]
     if isinstance(grand, int):
         out.append(text("report_paste_total", "nl", n=grand))
-    # Top themes by their year totals, only where those totals are published.
+    # The two themes asked about most: an order, no number (each has 10 or more anyway).
     themes = _theme_titles(kb)
-    totals = [
-        (sum(cells), tid) for tid, cells in grid.items() if tid and all(n >= SMALL for n in cells)
-    ]
-    top = [themes.get(t, t).split(" (")[0].lower() for _, t in sorted(totals, reverse=True)[:2]]
+    totals = [(sum(cells), tid) for tid, cells in grid.items() if tid and sum(cells) >= SMALL]
+    top = [f"'{themes.get(t, t).split(' (')[0]}'" for _, t in sorted(totals, reverse=True)[:2]]
     if top:
         joined = f" {text('report_paste_and', 'nl')} ".join(top)
         out.append(text("report_paste_top", "nl", themes=joined))
@@ -465,8 +463,8 @@ def _chart_png(table: Table, kb: KnowledgeBase) -> bytes | None:
                     va="center",
                     fontsize=8,
                 )
-            if table.percent:
-                ax.set_xlim(0, 110)
+            # Room for the labels; an axis that starts at 0 even when all is hidden.
+            ax.set_xlim(0, 110 if table.percent else max([*nums, SMALL]) * 1.15)
         else:
             width = 0.8 / max(len(rows), 1)
             cols = table.chart
@@ -480,7 +478,6 @@ def _chart_png(table: Table, kb: KnowledgeBase) -> bytes | None:
             )
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
             ax.set_xlabel(hidden_label, fontsize=7)
-        ax.set_title(table.title, fontsize=10)
         ax.spines[["top", "right"]].set_visible(False)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -569,6 +566,9 @@ def write_pdf(report: Report, path: Path, kb: KnowledgeBase, charts: Mapping[str
     pdf.ln(2)
     pdf.multi_cell(0, 5, report.rule, new_x="LMARGIN", new_y="NEXT")
     for t in report.tables:
+        # A heading never stands alone at the foot of a page.
+        if pdf.get_y() > pdf.h - 90:
+            pdf.add_page()
         pdf.ln(4)
         pdf.set_font("DejaVu", "B", 12)
         pdf.multi_cell(0, 6, t.title, new_x="LMARGIN", new_y="NEXT")
