@@ -192,3 +192,14 @@ def test_cli(engine: Engine, test_kb_dir: Path, tmp_path: Path) -> None:
         and "Traceback" not in bad.stderr
     )
     assert run("--year", "2026").returncode == 2  # neither --out nor --json
+
+
+def test_one_organisation(engine: Engine) -> None:
+    rows = [
+        row("2026-W02", "answered", 40, "pesten", "ongewenst-gedrag", org="voorbeeld"),
+        row("2026-W02", "answered", 70, "misstand", "integriteit", org="unknown"),
+    ]
+    report = figures(engine.kb, rows, {"2026-W02": 1}, 2026, organisation="voorbeeld", today=LATE)
+    assert "Voorbeeld" in report.title or "voorbeeld" in report.title.lower()
+    assert [values for _, values in report.tables[2].rows] == [[40]]
+    assert report.as_json()["organisation"] == "voorbeeld"

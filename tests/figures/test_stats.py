@@ -197,3 +197,15 @@ def test_settings(tmp_path: Path) -> None:
     (tmp_path / "junk" / SQLITE_FILE).write_text("this is no database " * 100)
     with pytest.raises(StatsStoreError, match="cannot open"):
         stats_from_env({}, tmp_path / "junk")
+
+
+async def test_did_you_mean_counts_the_theme_of_its_closest_suggestion(
+    engine: Engine, tmp_path: Path
+) -> None:
+    stats = Stats(open_store(dsn=None, data_dir=tmp_path), today=lambda: DAY)
+    engine.stats = stats
+    reply = await engine.handle(Message("web:a", "verlof ziek"))
+    first = engine.entries[reply.choices[0].action.removeprefix("entry:")]
+    assert [(k.channel, k.theme, k.entry, k.event) for k in stats.counts] == [
+        ("web", first.theme, "", "clarify")
+    ]
