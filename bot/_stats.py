@@ -217,8 +217,9 @@ class StatsSettingsError(ValueError):
 def stats_from_env(env: Mapping[str, str], data_dir: Path) -> Stats | None:
     """Counting as configured: None when `WEGWIJZER_STATS=off`.
 
-    The store is opened (and migrated) here, so a wrong setting stops the start with a
-    clear message instead of losing an hour of counts later.
+    A wrong setting stops the start with a clear message instead of losing an hour of
+    counts later: a PostgreSQL store is reached and migrated here; a SQLite store that
+    does not exist yet is only checked for (nothing is written before the first batch).
     """
     from bot._stats_store import open_store
 
@@ -228,4 +229,4 @@ def stats_from_env(env: Mapping[str, str], data_dir: Path) -> Stats | None:
     if switch not in ("on", "1", "true", "yes"):
         raise StatsSettingsError("WEGWIJZER_STATS must be 'on' or 'off'")
     dsn = env.get("WEGWIJZER_STATS_DSN", "").strip()
-    return Stats(open_store(dsn=dsn or None, data_dir=data_dir))
+    return Stats(open_store(dsn=dsn or None, data_dir=data_dir, create=False))

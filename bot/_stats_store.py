@@ -14,6 +14,7 @@ this code is refused rather than guessed at.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -100,6 +101,9 @@ class StatsStore:
     def __init__(self, dialect: Dialect, target: str) -> None:
         self.dialect = dialect
         self.target = target
+        #: False until the schema is known to be current (a new SQLite store is made at
+        #: its first batch, so a bot that never counted leaves nothing on disk).
+        self.ready = False
 
     # ------------------------------------------------------------------ connections
 
@@ -158,6 +162,7 @@ class StatsStore:
             if found != SCHEMA_VERSION:
                 conn.execute("DELETE FROM schema_version")
                 conn.execute(self._sql("INSERT INTO schema_version VALUES (?)"), (SCHEMA_VERSION,))
+        self.ready = True
         return found
 
     def version(self) -> int:
@@ -169,6 +174,10 @@ class StatsStore:
 
     def add(self, counts: Mapping[CountKey, int], crisis: Mapping[str, int]) -> None:
         """Add one batch to the stored totals, in one transaction, in sorted order."""
+        if not self.ready:
+            if self.dialect == "sqlite":
+                Path(self.target).parent.mkdir(parents=True, exist_ok=True)
+            self.migrate()
         upsert = self._sql(
             "INSERT INTO counts (week, organisation, channel, theme, entry, event, n) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -213,17 +222,25 @@ class StatsStore:
         return {str(w): int(n) for w, n in found}
 
 
-def open_store(*, dsn: str | None, data_dir: Path) -> StatsStore:
-    """The PostgreSQL store of `dsn`, else SQLite in `data_dir`; migrated and ready."""
+def open_store(*, dsn: str | None, data_dir: Path, create: bool = True) -> StatsStore:
+    """The PostgreSQL store of `dsn`, else SQLite in `data_dir`, migrated and ready.
+
+    With `create=False` a SQLite store that does not exist yet is not made now but at
+    its first batch; the folder is only checked to be writable.
+    """
     if dsn:
         store = StatsStore("postgresql", dsn)
     else:
+        store = StatsStore("sqlite", str(data_dir / SQLITE_FILE))
+        if not create and not (data_dir / SQLITE_FILE).exists():
+            if not _writable(data_dir):
+                raise StatsStoreError("WEGWIJZER_DATA_DIR is not a writable folder")
+            return store
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             kind = type(exc).__name__
             raise StatsStoreError(f"WEGWIJZER_DATA_DIR is not writable ({kind})") from None
-        store = StatsStore("sqlite", str(data_dir / SQLITE_FILE))
     try:
         store.migrate()
     except StatsStoreError:
@@ -231,3 +248,11 @@ def open_store(*, dsn: str | None, data_dir: Path) -> StatsStore:
     except Exception as exc:  # sqlite3 or psycopg errors, or a file that is no database
         raise StatsStoreError(f"cannot open the figures store ({type(exc).__name__})") from None
     return store
+
+
+def _writable(folder: Path) -> bool:
+    """Whether `folder` exists as a writable folder or could be made in one."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return candidate.is_dir() and os.access(candidate, os.W_OK | os.X_OK)
+    return False

@@ -186,8 +186,12 @@ def test_settings(tmp_path: Path) -> None:
     assert not (tmp_path / SQLITE_FILE).exists()
     with pytest.raises(StatsSettingsError, match="WEGWIJZER_STATS"):
         stats_from_env({"WEGWIJZER_STATS": "maybe"}, tmp_path)
-    stats = stats_from_env({}, tmp_path)
-    assert stats is not None and (tmp_path / SQLITE_FILE).is_file()
+    stats = stats_from_env({}, tmp_path / "new")
+    # Nothing on disk before the first batch, not even the folder.
+    assert stats is not None and not (tmp_path / "new").exists()
+    stats.counts[CountKey("2026-W11", "unknown", "teams", "", "", "command")] += 1
+    assert asyncio.run(stats.flush())
+    assert [r.n for r in stats.store.rows()] == [1]
     with pytest.raises(StatsStoreError, match="WEGWIJZER_STATS_DSN"):
         stats_from_env({"WEGWIJZER_STATS_DSN": "postgresql://nobody@127.0.0.1:1/x"}, tmp_path)
     (tmp_path / "bad").write_text("not a folder")
