@@ -304,7 +304,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """The yearly report (or the weak spots) from the stored use figures."""
     from bot._report import figures, format_text, weak_spots, write_report
     from bot._stats import ID_RE
-    from bot._stats_store import open_store
+    from bot._stats_store import SQLITE_FILE, open_store
 
     configure_logging("WARNING")
     engine = _load(args, sys.stderr)
@@ -326,8 +326,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     env = dict(os.environ)
     dsn = env.get("WEGWIJZER_STATS_DSN", "").strip() or None
+    data_dir = default_data_dir(env)
+    if dsn is None and not (data_dir / SQLITE_FILE).is_file():
+        print(
+            f"no use figures in {data_dir / SQLITE_FILE} yet: set WEGWIJZER_DATA_DIR (or "
+            "WEGWIJZER_STATS_DSN) as for 'wegwijzer run'",
+            file=sys.stderr,
+        )
+        return 1
     try:
-        store = open_store(dsn=dsn, data_dir=default_data_dir(env))
+        store = open_store(dsn=dsn, data_dir=data_dir)
         rows = store.rows(args.year)
         crisis = store.crisis_weeks(args.year)
     except StatsStoreError as exc:

@@ -192,6 +192,10 @@ def test_cli(engine: Engine, test_kb_dir: Path, tmp_path: Path) -> None:
         and "Traceback" not in bad.stderr
     )
     assert run("--year", "2026").returncode == 2  # neither --out nor --json
+    env["WEGWIJZER_DATA_DIR"] = str(tmp_path / "empty")
+    none = run("--year", "2026", "--json")
+    assert none.returncode == 1 and "no use figures" in none.stderr
+    assert not (tmp_path / "empty").exists()
 
 
 def test_one_organisation(engine: Engine) -> None:
