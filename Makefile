@@ -13,16 +13,16 @@ $(BIN)/python:
 
 # The runtime: engine plus both platform SDKs, so `wegwijzer run` can start any channel.
 $(VENV)/.run-stamp: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[matrix,teams]'
+	$(BIN)/python -m pip install --quiet -e '.[matrix,teams,figures]'
 	touch $@
 
 $(VENV)/.dev-stamp: pyproject.toml $(VENV)/.run-stamp
-	$(BIN)/python -m pip install --quiet -e '.[matrix,teams,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[matrix,teams,figures,dev]'
 	touch $@
 
-# System packages the tests drive for real (a browser; more where state or figures are
-# shared). Installed only when missing; needs root, as on CI and the dev machines.
-SYSTEM_PACKAGES := chromium
+# System packages the tests drive for real: a browser for the web pages, PostgreSQL for
+# the shared figures store. Installed only when missing; needs root, as on CI and the dev machines.
+SYSTEM_PACKAGES := chromium postgresql
 $(VENV)/.system-stamp: Makefile | $(BIN)/python
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -38,6 +38,7 @@ $(SYNAPSE_VENV)/.stamp: tests/synapse-requirements.txt
 	$(SYNAPSE_VENV)/bin/python -m pip install --quiet -r tests/synapse-requirements.txt
 	touch $@
 
+# The figures tests start a real PostgreSQL server (initdb + pg_ctl) from the system packages.
 run: $(VENV)/.run-stamp
 	$(BIN)/wegwijzer run
 

@@ -24,6 +24,7 @@ from bot import (
     DetailsSection,
     DisclaimerSection,
     Engine,
+    FeedbackSection,
     Lang,
     Message,
     Reply,
@@ -87,6 +88,8 @@ def render(reply: Reply, *, color: bool, width: int = 80) -> str:
                 if reviewed is not None:
                     lines.append(f"{reviewed_label}: {reviewed}")
                 parts.append("\n".join(lines) + _RESET)
+            case FeedbackSection(prompt=prompt, yes_label=yes, no_label=no):
+                parts.append(f"{prompt}  {_BOLD}{yes}{_RESET} / {_BOLD}{no}{_RESET}")
             case DisclaimerSection(text):
                 parts.append(wrap(text, _DIM))
     return "\n\n".join(parts)

@@ -14,12 +14,14 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+from bot import _feedback
 from bot._commands import ACTION_OPEN_DIRECT, COMMAND_ACTIONS, PERSONAL_ACTIONS, Commands
 from bot._crisis import CrisisDetector
 from bot._kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot._match import Match, Matcher
 from bot._routing import Router
 from bot._state import ConversationStore, State
+from bot._stats import Stats
 from bot._text import clean_input, fold, guess_language, has_words
 from bot._types import Channel, Choice, CrisisNotice, Lang, Message, Reply, ReplyKind
 
@@ -60,6 +62,8 @@ class Engine(Commands):
     ) -> None:
         self.store = store or ConversationStore()
         self.counsellors = counsellors
+        #: Anonymous use figures (`wegwijzer run` sets it); counts in memory only.
+        self.stats: Stats | None = None
         self._use(kb)
 
     def _use(self, kb: KnowledgeBase) -> None:
@@ -100,9 +104,24 @@ class Engine(Commands):
 
     def respond(self, msg: Message, state: State | None = None) -> Reply:
         """The synchronous core of `handle`; `state` overrides the stored state (for `ask`)."""
+        chat = state is None
         if state is None:
             state = self.store.get(msg.conversation)
+        # "Did this help?" is answered by the very next message or not at all.
+        pending, state.feedback_entry = state.feedback_entry, None
+        verdict = _feedback.reading(self.kb, msg, pending) if chat else None
+        if verdict is not None:
+            helped, counts = verdict
+            if counts and pending is not None and self.stats is not None:
+                org = state.organisation
+                self.stats.feedback(msg.conversation, org, pending, helped, self.entries)
+            # The thanks keeps the choices of the answer, so "2" still opens a related entry.
+            return _feedback.thanks(self.kb, state.lang or msg.lang_hint or "nl")
         reply = self._respond(msg, state)
+        if chat:
+            reply = _feedback.offer(self.kb, reply, state)
+            if self.stats is not None:
+                self.stats.reply(msg.conversation, state.organisation, reply, self.entries)
         state.choices = {c.number: c.action for c in reply.choices}
         if reply.kind is ReplyKind.FORGOTTEN:
             self.store.forget(msg.conversation)

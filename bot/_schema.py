@@ -128,6 +128,8 @@ REQUIRED_TEXTS = (
     "lang_set",
     "group",
     "group_open_direct",
+    # "Did this help?" (bot/_feedback.py).
+    *("feedback_prompt", "feedback_hint", "feedback_yes", "feedback_no", "feedback_thanks"),
     # Matrix channel (adapters/matrix/).
     *("matrix_undecryptable", "matrix_forget", "matrix_opened_direct"),
     *("matrix_open_direct_failed", "matrix_media"),

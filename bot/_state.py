@@ -29,6 +29,9 @@ class State:
     last_entry: str | None = None
     #: Said "ik ben vertrouwenspersoon": answers show the counsellors' details unfolded.
     counsellor: bool = False
+
+    #: The entry just answered with "did this help?"; cleared by the next message.
+    feedback_entry: str | None = None
     seen: float = 0.0
 
 

@@ -201,6 +201,23 @@ class SourcesSection:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackSection:
+    """ "Did this help?" after an answer: two choices, never free text.
+
+    Adapters with buttons send `yes_action` / `no_action` back as `Message.action`
+    (Teams: two Action.Submit buttons; web: two buttons; Matrix: 👍/👎 reactions);
+    `hint` is for channels without buttons ("type ja or nee"). Ignoring it costs nothing.
+    """
+
+    prompt: str
+    yes_action: str
+    no_action: str
+    yes_label: str
+    no_label: str
+    hint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DisclaimerSection:
     """The closing line: general information, not legal advice; privacy notes."""
 
@@ -214,6 +231,7 @@ Section = (
     | ChoicesSection
     | ContactsSection
     | SourcesSection
+    | FeedbackSection
     | DisclaimerSection
 )
 
@@ -246,12 +264,13 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     footer: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    feedback: FeedbackSection | None = None
 
     def sections(self) -> tuple[Section, ...]:
         """The reply's parts in the one order every channel shows them.
 
         Crisis notice, answer, details for counsellors, choices, contacts, sources with
-        review date, disclaimer. Empty parts are left out.
+        review date, "did this help?", disclaimer. Empty parts are left out.
         """
         out: list[Section] = []
         if self.crisis is not None:
@@ -274,6 +293,8 @@ class Reply:
                     self.labels.get("reviewed", "Checked"),
                 )
             )
+        if self.feedback is not None:
+            out.append(self.feedback)
         if self.footer:
             out.append(DisclaimerSection(self.footer))
         return tuple(out)
@@ -306,6 +327,8 @@ class Reply:
                     if reviewed is not None:
                         lines.append(f"{reviewed_label}: {reviewed}")
                     parts.append("\n".join(lines))
+                case FeedbackSection(prompt=prompt, hint=hint):
+                    parts.append(f"{prompt} {hint}".strip())
                 case DisclaimerSection(text):
                     parts.append(text)
         return "\n\n".join(p for p in parts if p)

@@ -1,10 +1,11 @@
-"""The `wegwijzer` command: run, chat, ask, kb validate|test|stats, teams-package."""
+"""The `wegwijzer` command: run, chat, ask, kb validate|test|stats, teams-package, report."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import datetime as _dt
 import importlib
 import json
 import logging
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot._config import counsellors_only, default_knowledge_dir, log_level
+from bot._config import counsellors_only, default_data_dir, default_knowledge_dir, log_level
 from bot._crisis_model import MODEL_FILE, ModelProblem
 from bot._engine import Engine
 from bot._kb import KnowledgeBaseError, fingerprint, load_knowledge_base
@@ -30,6 +31,8 @@ from bot._kbtools import (
     train_crisis_model,
 )
 from bot._privacy import asyncio_exception_handler, configure_logging
+from bot._stats import StatsSettingsError, run_flusher, stats_from_env
+from bot._stats_store import StatsStoreError
 from bot._types import Reply, ReplyKind
 from bot._yaml import YamlProblem
 
@@ -66,9 +69,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     env = _env(args)
     try:
         chosen = configured(env)
-        if not chosen:
-            log.info("no chat platform configured: starting the console chat")
-            return _console(engine, env)
         for platform in chosen:
             platform.check(env)
     except SettingsError as exc:
@@ -78,6 +78,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         # A configured platform whose SDK is not installed (`pip install -e '.[matrix]'`).
         log.error("cannot start: a configured platform cannot be loaded (%s)", exc.name)
         return 2
+    try:
+        engine.stats = stats_from_env(env, default_data_dir(env))
+    except (StatsSettingsError, StatsStoreError) as exc:
+        log.error("cannot start: %s", exc)
+        return 2
+    if not chosen:
+        log.info("no chat platform configured: starting the console chat")
+        return _console(engine, env)
     try:
         asyncio.run(_serve(engine, env, chosen))
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -105,12 +113,16 @@ async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[Platform])
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGTERM, me.cancel)
     watcher = asyncio.create_task(watch_knowledge(engine))
+    # Use figures: one batch about once an hour and at shutdown, never per message.
+    flusher = asyncio.create_task(run_flusher(engine.stats)) if engine.stats else None
     try:
         await asyncio.gather(*(p.serve(engine, env) for p in chosen))
     finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        for task in (watcher, flusher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 async def watch_knowledge(engine: Engine, interval: float = RELOAD_SECONDS) -> None:
@@ -143,7 +155,19 @@ def _console(engine: Engine, env: Mapping[str, str]) -> int:
     except SettingsError as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(console.serve(engine, env))
+
+    async def chat() -> None:
+        # Use figures (only when `run` set them up): written at shutdown, never per message.
+        flusher = asyncio.create_task(run_flusher(engine.stats)) if engine.stats else None
+        try:
+            await console.serve(engine, env)
+        finally:
+            if flusher is not None:
+                flusher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await flusher
+
+    asyncio.run(chat())
     return 0
 
 
@@ -304,6 +328,61 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The yearly report (or the weak spots) from the stored use figures."""
+    from bot._report import figures, format_text, weak_spots, write_report
+    from bot._stats import ID_RE
+    from bot._stats_store import SQLITE_FILE, open_store
+
+    configure_logging("WARNING")
+    engine = _load(args, sys.stderr)
+    if engine is None:
+        return 2
+    kb = engine.kb
+    known = [o.id for o in kb.organisations]
+    if args.org is not None and (not ID_RE.match(args.org) or args.org not in [*known, "unknown"]):
+        print(
+            f"unknown organisation '{args.org}' (known: {', '.join([*known, 'unknown'])})",
+            file=sys.stderr,
+        )
+        return 2
+    if not 2000 <= args.year <= 9999:
+        print("--year must be a year such as 2026", file=sys.stderr)
+        return 2
+    if args.out is None and not args.json and not args.weak_spots:
+        print("give --out DIR (report.html, report.pdf, report.csv) or --json", file=sys.stderr)
+        return 2
+    env = dict(os.environ)
+    dsn = env.get("WEGWIJZER_STATS_DSN", "").strip() or None
+    data_dir = default_data_dir(env)
+    if dsn is None and not (data_dir / SQLITE_FILE).is_file():
+        print(
+            f"no use figures in {data_dir / SQLITE_FILE} yet: set WEGWIJZER_DATA_DIR (or "
+            "WEGWIJZER_STATS_DSN) as for 'wegwijzer run'",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        store = open_store(dsn=dsn, data_dir=data_dir)
+        rows = store.rows(args.year)
+        crisis = store.crisis_weeks(args.year)
+    except StatsStoreError as exc:
+        print(f"cannot read the use figures: {exc}", file=sys.stderr)
+        return 2
+    if args.weak_spots:
+        report = weak_spots(kb, rows, args.year, args.org)
+    else:
+        report = figures(kb, rows, crisis, args.year, args.org)
+    if args.out is not None and not args.weak_spots:
+        for path in write_report(report, Path(args.out), kb):
+            print(path, file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    elif args.weak_spots:
+        print("\n".join(format_text(report)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wegwijzer", description=__doc__)
     parser.add_argument(
@@ -317,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
         "chat": (cmd_chat, "chat in this terminal (reads piped input line by line too)"),
         "ask": (cmd_ask, "answer one question, or one per input line"),
         "teams-package": (cmd_teams_package, "build the Teams app package (zip)"),
+        "report": (cmd_report, "the yearly use figures for counsellors (small numbers hidden)"),
     }
     parsers = {}
     for name, (func, help_text) in commands.items():
@@ -328,6 +408,14 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["ask"].add_argument("--json", action="store_true", help="one JSON object per answer")
     parsers["ask"].add_argument("question", nargs="?", help="the question (default: read stdin)")
     parsers["teams-package"].add_argument("--out", default="build", help="output folder")
+    rep = parsers["report"]
+    rep.add_argument("--year", type=int, default=_dt.date.today().year, help="ISO year")
+    rep.add_argument("--org", default=None, help="one organisation id (default: all)")
+    rep.add_argument("--out", default=None, help="folder for report.html, .pdf and .csv")
+    rep.add_argument("--json", action="store_true", help="print the same figures as JSON")
+    rep.add_argument(
+        "--weak-spots", action="store_true", help="for coordinators: answers that did not help"
+    )
     kb = sub.add_parser("kb", help="check the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     kb_commands: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
