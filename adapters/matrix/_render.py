@@ -19,6 +19,7 @@ from bot import (
     CrisisSection,
     DetailsSection,
     DisclaimerSection,
+    FeedbackSection,
     Reply,
     SourcesSection,
     contact_heading,
@@ -118,6 +119,9 @@ def render_html(reply: Reply) -> str:
                 if reviewed is not None:
                     checked = f"<br><em>{html.escape(reviewed_label)}: {reviewed.isoformat()}</em>"
                 parts.append(f"<p><em>{html.escape(label)}:</em></p><ul>{items}</ul>{checked}")
+            case FeedbackSection(prompt=prompt, hint=hint):
+                # Typed ja/nee (the engine reads it); no reactions to keep track of.
+                parts.append(f"<p>{html.escape(prompt)} <em>{html.escape(hint)}</em></p>")
             case DisclaimerSection(text):
                 parts.append(f"<p><em>{html.escape(text)}</em></p>")
     return "".join(p for p in parts if p)

@@ -24,6 +24,7 @@ from bot import (
     CrisisSection,
     DetailsSection,
     DisclaimerSection,
+    FeedbackSection,
     Reply,
     ReplyKind,
     SourcesSection,
@@ -197,6 +198,14 @@ def render_card(reply: Reply, options: CardOptions | None = None) -> Json:
                     body.append(_text(f"[{_link_label(shown)}]({s.url})", spacing="None"))
                 if reviewed is not None:
                     body.append(_text(f"{reviewed_label}: {reviewed.isoformat()}", isSubtle=True))
+            case FeedbackSection(prompt, yes_action, no_action, yes_label, no_label):
+                # Two buttons; ignoring them costs nothing.
+                body += _paragraphs(prompt, weight="Bolder")
+                buttons = [
+                    {"type": "Action.Submit", "title": label, "data": {SUBMIT_KEY: action}}
+                    for label, action in ((yes_label, yes_action), (no_label, no_action))
+                ]
+                body.append({"type": "ActionSet", "actions": buttons, "spacing": "Small"})
             case DisclaimerSection(text):
                 body += _paragraphs(text, isSubtle=True, size="Small")
     note()

@@ -20,6 +20,7 @@ from bot import (
     CrisisSection,
     DetailsSection,
     DisclaimerSection,
+    FeedbackSection,
     Lang,
     Reply,
     SourcesSection,
@@ -152,6 +153,16 @@ def render_reply(reply: Reply, token: str) -> str:
                 parts.append(
                     f'<details class="sources"><summary>{esc(label)}</summary>'
                     f"<ul>{links}</ul>{when}</details>"
+                )
+            case FeedbackSection(prompt, yes_action, no_action, yes_label, no_label):
+                buttons = "".join(
+                    f'<button type="submit" class="button secondary" name="action" '
+                    f'value="{esc(action)}">{esc(label)}</button>'
+                    for label, action in ((yes_label, yes_action), (no_label, no_action))
+                )
+                parts.append(
+                    f'<form class="turn-form feedback" method="post" action="/">'
+                    f"<p>{esc(prompt)}</p>{hidden_fields(token, reply.lang)}{buttons}</form>"
                 )
             case DisclaimerSection(text):
                 parts.append(f'<p class="disclaimer">{esc(text)}</p>')

@@ -193,3 +193,18 @@ async def test_missing_teams_texts_fall_back_to_engine_texts(
     assert status == 200
     assert "gedeelde chat" in flatten(teams.connector.cards()[-1])
     assert "texts.yaml has no 'teams_attachment'" in teams.logs.getvalue()
+
+
+async def test_did_this_help_is_two_buttons_that_answer(teams: Teams) -> None:
+    def submits() -> list[str]:
+        card = teams.connector.cards()[-1]
+        return [str(a.get("data", {}).get("wegwijzer", "")) for a in actions(card)]
+
+    status, _ = await teams.post(teams.message("ik word gepest door mijn leidinggevende"))
+    assert status == 200
+    yes = [d for d in submits() if d.startswith("feedback:yes")]
+    assert yes and any(d.startswith("feedback:no") for d in submits())
+    before = len(teams.connector.received)
+    status, _ = await teams.post(teams.message("", value={"wegwijzer": yes[0]}))
+    assert status == 200 and len(teams.connector.received) == before + 1
+    assert not any(d.startswith("feedback:") for d in submits())

@@ -180,3 +180,13 @@ async def test_canary_web_channel(
     )
     await client.post("/api/forget", data=json.dumps({"token": TOKEN}))
     assert_nowhere(canary, [caplog.text], [REPO, tmp_path], since)
+
+
+async def test_did_this_help_buttons(client: TestClient[object, object]) -> None:
+    status, data = await _turn(client, text="ik word gepest door mijn leidinggevende")
+    page = str(data["html"])
+    assert status == 200 and 'class="turn-form feedback"' in page
+    assert 'value="feedback:yes' in page and 'value="feedback:no' in page
+    action = page.split('value="feedback:yes', 1)[1].split('"', 1)[0]
+    status, data = await _turn(client, action="feedback:yes" + action)
+    assert status == 200 and "feedback" not in str(data["html"])
