@@ -330,7 +330,8 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """The yearly report (or the weak spots) from the stored use figures."""
-    from bot._report import figures, format_text, weak_spots, write_report
+    from bot._report import figures, weak_spots
+    from bot._report_render import format_text, write_report
     from bot._stats import ID_RE
     from bot._stats_store import SQLITE_FILE, open_store
 

@@ -18,7 +18,8 @@ import psycopg
 import pytest
 
 from bot import Engine, Message
-from bot._report import figures, weak_spots, write_report
+from bot._report import figures, weak_spots
+from bot._report_render import write_report
 from bot._stats import CHANNELS, EVENTS, ID_RE, WEEK_RE, Stats
 from bot._stats_store import SQLITE_FILE, StatsStore, open_store
 

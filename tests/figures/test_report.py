@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot import Engine
-from bot._report import SMALL, figures, weak_spots, write_report
+from bot._report import SMALL, figures, weak_spots
+from bot._report_render import write_report
 from bot._stats import CountKey
 from bot._stats_store import CountRow, open_store
 
