@@ -1,17 +1,33 @@
 """The shared adapter contract, run against the Matrix adapter over the real homeserver,
-in an end-to-end encrypted direct chat (what Element opens by default) and a plain one."""
+in an end-to-end encrypted direct chat (what Element opens by default) and a plain one.
+
+Replies use the legacy reply fallback (the quote inside the message, as older Element
+builds send it), edits are `m.replace`, and the shared room has a second person in it;
+one running bot serves the direct chat, the shared room and any new direct chat.
+"""
 
 from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot import Engine
-from tests.adapter_contract import AdapterContract, Harness
-from tests.matrix.helpers import Person, bot_env, running_bot
+from tests.adapter_contract import AdapterContract, Addressed, Harness, Shared
+from tests.matrix.helpers import (
+    Person,
+    Seen,
+    bot_env,
+    edit_of,
+    legacy_reply,
+    mention,
+    quiet,
+    running_bot,
+)
 from tests.matrix.synapse import Synapse, User
 
 pytestmark = pytest.mark.matrix
@@ -19,6 +35,17 @@ pytestmark = pytest.mark.matrix
 #: Synapse refuses events over 64 KiB; once encrypted (base64) a message grows by a third.
 #: A person cannot send more than this, so longer contract inputs are cut here.
 LARGEST_SENDABLE = 30_000
+
+
+@dataclass
+class _Chat:
+    """The person's side: their last message and the bot's last notice in the direct
+    chat, and the shared room once one is needed."""
+
+    mine: str = ""
+    last: Seen | None = None
+    shared: str = ""
+    invites: list[str] = field(default_factory=list)
 
 
 @pytest.fixture(params=["encrypted", "plain"])
@@ -32,25 +59,93 @@ async def harness(
     logs: io.StringIO,
     capfd: pytest.CaptureFixture[str],
 ) -> AsyncIterator[Harness]:
+    encrypted = request.param == "encrypted"
+    bot_id = bot_user.user_id
     async with running_bot(engine, bot_env(synapse, bot_user, data_dir)):
         person = await people()
-        encrypted = request.param == "encrypted"
-        room = await person.create_dm(bot_user.user_id, encrypted=encrypted)
-        welcome = await person.next_notice(room, 0)
-        assert welcome.encrypted is encrypted
+        room = await person.create_dm(bot_id, encrypted=encrypted)
+        welcome_seen = await person.next_notice(room, 0)
+        assert welcome_seen.encrypted is encrypted
+        chat = _Chat(last=welcome_seen)
         output: list[str] = []
 
-        async def send(text: str) -> str:
-            seen = await person.ask(room, text[:LARGEST_SENDABLE])
+        async def answered(room_id: str, content: dict[str, Any]) -> Seen:
+            before = len(person.notices(room_id))
+            mine = await person.send_content(room_id, content)
+            seen = await person.next_notice(room_id, before)
             assert seen.encrypted is encrypted and seen.msgtype == "m.notice"
-            return seen.body
+            if room_id == room:
+                chat.mine, chat.last = mine, seen
+            return seen
+
+        async def unanswered(room_id: str, content: dict[str, Any]) -> str | None:
+            before = len(person.notices(room_id))
+            await person.send_content(room_id, content)
+            await quiet(person)
+            late = person.notices(room_id)[before:]
+            return late[0].body if late else None
+
+        async def send(text: str) -> str:
+            content = {"msgtype": "m.text", "body": text[:LARGEST_SENDABLE]}
+            return (await answered(room, content)).body
+
+        async def reply(text: str, quoted: str) -> str:
+            assert chat.last is not None
+            return (
+                await answered(room, legacy_reply(chat.last.event_id, bot_id, quoted, text))
+            ).body
+
+        async def edit(text: str) -> str | None:
+            return await unanswered(room, edit_of(chat.mine, text))
+
+        async def welcome() -> str:
+            new = await person.create_dm(bot_id, encrypted=encrypted)
+            return (await person.next_notice(new, 0)).body
+
+        async def shared_room() -> str:
+            # The person, a colleague and the bot: a room that was never a direct chat.
+            if not chat.shared:
+                colleague = await people("colleague")
+                shared = await person.create_dm(
+                    bot_id, encrypted=encrypted, others=(colleague.user.user_id,)
+                )
+                await colleague.wait_for(lambda: shared in colleague.invites)
+                await colleague.client.join(shared)
+                await person.wait_joined(shared, bot_id)
+                await person.wait_joined(shared, colleague.user.user_id)
+                chat.shared = shared
+            return chat.shared
+
+        async def say(text: str) -> str | None:
+            return await unanswered(await shared_room(), {"msgtype": "m.text", "body": text})
+
+        async def address(text: str) -> Addressed:
+            shared = await shared_room()
+            known = set(person.invites)
+            seen = await answered(shared, mention(bot_id, bot_id[1:].split(":")[0], text))
+            await person.sync(0)  # an invite is sent before the notice that announces it
+            invited = [
+                r
+                for r in person.invites
+                if r not in known
+                and getattr(person.client.invited_rooms.get(r), "inviter", None) == bot_id
+            ]
+            return Addressed(seen.body, opens_direct=bool(invited))
 
         def captured() -> str:
             out, err = capfd.readouterr()
             output.append(out + err)
             return logs.getvalue() + "".join(output)
 
-        yield Harness(send=send, written=[data_dir], captured=captured)
+        yield Harness(
+            send=send,
+            written=[data_dir],
+            captured=captured,
+            reply=reply,
+            edit=edit,
+            shared=Shared(say=say, address=address),
+            welcome=welcome,
+        )
 
 
 class TestMatrixContract(AdapterContract):

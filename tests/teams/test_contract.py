@@ -80,7 +80,10 @@ async def harness(teams: Teams, tmp_path: Path) -> Harness:
         # The bot added to a new personal chat: conversationUpdate with the bot as member.
         conversation = f"a:contract-new-{uuid.uuid4().hex[:8]}"
         body = teams.message(
-            None, kind="conversationUpdate", conversation=conversation, membersAdded=[{"id": BOT_ID}]
+            None,
+            kind="conversationUpdate",
+            conversation=conversation,
+            membersAdded=[{"id": BOT_ID}],
         )
         return flatten(await answered(body))
 
