@@ -53,10 +53,15 @@ class Shared:
         say: Write without addressing the bot; returns the bot's answer, or None when
             none came within a short, bounded wait.
         address: Write to the bot the way the platform's clients mention it.
+        reply: `reply(text, quoted)`: a colleague replies to the person's last message to
+            the bot, quoting it (`quoted`, which mentions the bot) but not addressing the
+            bot; returns the bot's answer, or None as for `say`. None when the platform
+            has no replies.
     """
 
     say: Callable[[str], Awaitable[str | None]]
     address: Callable[[str], Awaitable[Addressed]]
+    reply: Callable[[str, str], Awaitable[str | None]] | None = None
 
 
 @dataclass
@@ -229,6 +234,20 @@ class AdapterContract:
         assert words(opened.text) != words(offer.text)  # not the offer again
         assert "Pesten" not in opened.text
         assert_private(harness, canary, offer.text, opened.text)
+
+    async def test_in_a_shared_room_a_quoted_mention_is_no_address(self, harness: Harness) -> None:
+        """A colleague's reply that quotes a message to the bot is not itself to the bot."""
+        shared: Shared = harness.needs("shared")
+        if shared.reply is None:
+            pytest.skip(harness.lacks.get("reply", "this platform has no replies"))
+        canary = new_canary()
+        menu = await shared.address("menu")
+        quoted = f"Wegwijzer menu {canary}"
+        assert await shared.reply(f"haha, ik word ook gepest {canary}", quoted) is None
+        # Platforms answer in order: a late answer to the reply would be seen here instead.
+        privacy = await shared.address("privacy")
+        assert PRIVACY_LINE in words(privacy.text)
+        assert_private(harness, canary, menu.text, privacy.text)
 
     # ------------------------------------------------------------ welcome
 

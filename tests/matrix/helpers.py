@@ -203,13 +203,17 @@ class Person:
 HTML = "org.matrix.custom.html"
 
 
-def legacy_reply(event_id: str, sender: str, quoted: str, text: str) -> dict[str, Any]:
+def legacy_reply(
+    event_id: str, sender: str, quoted: str, text: str, quoted_html: str | None = None
+) -> dict[str, Any]:
     """A reply to `event_id` with the legacy fallback, as older Element builds send it:
     the quoted lines ("> <sender> ...") before the person's words in `body`, and an
-    `<mx-reply>` block before them in `formatted_body`."""
+    `<mx-reply>` block (the quoted message's own HTML, if it had any) before them in
+    `formatted_body`."""
     lines = quoted.split("\n")
     fallback = "\n".join([f"> <{sender}> {lines[0]}", *(f"> {line}" for line in lines[1:])])
-    quoted_html = "<br>".join(html.escape(line) for line in lines)
+    if quoted_html is None:
+        quoted_html = "<br>".join(html.escape(line) for line in lines)
     return {
         "msgtype": "m.text",
         "body": f"{fallback}\n\n{text}",

@@ -9,6 +9,7 @@ one running bot serves the direct chat, the shared room and any new direct chat.
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import uuid
 from collections.abc import AsyncIterator
@@ -51,6 +52,7 @@ class _Chat:
     mine: str = ""
     last: Seen | None = None
     shared: str = ""
+    shared_mine: str = ""
 
 
 @dataclass
@@ -110,11 +112,15 @@ async def harness(running: _Running, capfd: pytest.CaptureFixture[str]) -> Harne
         assert seen.encrypted is encrypted and seen.msgtype == "m.notice"
         if room_id == room:
             chat.mine, chat.last = mine, seen
+        else:
+            chat.shared_mine = mine
         return seen
 
-    async def unanswered(room_id: str, content: dict[str, Any]) -> str | None:
+    async def unanswered(
+        room_id: str, content: dict[str, Any], by: Person | None = None
+    ) -> str | None:
         before = len(person.notices(room_id))
-        await person.send_content(room_id, content)
+        await (by or person).send_content(room_id, content)
         await quiet(person, 1.0)
         late = person.notices(room_id)[before:]
         return late[0].body if late else None
@@ -143,6 +149,7 @@ async def harness(running: _Running, capfd: pytest.CaptureFixture[str]) -> Harne
             )
             await colleague.wait_for(lambda: shared in colleague.invites)
             await colleague.client.join(shared)
+            await colleague.wait_joined(shared, bot_id)  # their client knows the room
             await person.wait_joined(shared, bot_id)
             await person.wait_joined(shared, colleague.user.user_id)
             chat.shared = shared
@@ -164,6 +171,16 @@ async def harness(running: _Running, capfd: pytest.CaptureFixture[str]) -> Harne
         ]
         return Addressed(seen.body, opens_direct=bool(invited))
 
+    async def colleague_replies(text: str, quoted: str) -> str | None:
+        shared = await shared_room()
+        me = person.user.user_id
+        # The quoted message's HTML holds a pill to the bot, as Element wrote it.
+        pill = f'<a href="https://matrix.to/#/{bot_id}">Wegwijzer</a>'
+        quoted_html = html.escape(quoted).replace("Wegwijzer", pill, 1)
+        content = legacy_reply(chat.shared_mine, me, quoted, text, quoted_html)
+        content["m.mentions"] = {"user_ids": [me]}  # Element mentions whom you reply to
+        return await unanswered(shared, content, by=running.colleague)
+
     def captured() -> str:
         out, err = capfd.readouterr()
         output.append(out + err)
@@ -175,7 +192,7 @@ async def harness(running: _Running, capfd: pytest.CaptureFixture[str]) -> Harne
         captured=captured,
         reply=reply,
         edit=edit,
-        shared=Shared(say=say, address=address),
+        shared=Shared(say=say, address=address, reply=colleague_replies),
         welcome=welcome,
     )
 

@@ -27,6 +27,17 @@ GROUP = {"conversation": "19:contract-group@thread.v2", "conversation_type": "gr
 PERSONAL_CHAT = f"https://teams.microsoft.com/l/chat/0/0?users={BOT_ID}"
 
 
+def quoting(author: str, quoted: str, text: str) -> str:
+    """A reply's text as Teams sends it (textFormat xml): the quoted message first, in a
+    Reply blockquote."""
+    quote = "".join(f"<p>{html.escape(line)}</p>" for line in quoted.split("\n"))
+    return (
+        '<blockquote itemscope="" itemtype="http://schema.skype.com/Reply" '
+        f'itemid="{uuid.uuid4().int % 10**13}"><strong>{html.escape(author)}</strong>{quote}'
+        f"</blockquote><p>{html.escape(text)}</p>"
+    )
+
+
 @dataclass
 class _Chat:
     """The person's side of the 1:1 chat: their last message, the bot's last card."""
@@ -59,13 +70,7 @@ async def harness(teams: Teams, tmp_path: Path) -> Harness:
         return flatten(await answered(body))
 
     async def reply(text: str, quoted: str) -> str:
-        # As Teams sends a reply: the quoted message first, in a Reply blockquote.
-        quote = "".join(f"<p>{html.escape(line)}</p>" for line in quoted.split("\n"))
-        markup = (
-            '<blockquote itemscope="" itemtype="http://schema.skype.com/Reply" '
-            f'itemid="{uuid.uuid4().int % 10**13}"><strong>Wegwijzer</strong>{quote}'
-            f"</blockquote><p>{html.escape(text)}</p>"
-        )
+        markup = quoting("Wegwijzer", quoted, text)
         body = teams.message(markup, conversation=CHAT, textFormat="xml")
         chat.mine = body["id"]
         return flatten(await answered(body))
@@ -97,6 +102,13 @@ async def harness(teams: Teams, tmp_path: Path) -> Harness:
         links = [a.get("url") for a in actions(card) if a["type"] == "Action.OpenUrl"]
         return Addressed(flatten(card), opens_direct=PERSONAL_CHAT in links)
 
+    async def colleague_replies(text: str, quoted: str) -> str | None:
+        # The quote names the bot, but only a mention entity addresses it.
+        markup = quoting("Test User", quoted, text)
+        body = teams.message(markup, user="29:colleague", textFormat="xml", **GROUP)
+        card = await post(body)
+        return None if card is None else flatten(card)
+
     def captured() -> str:
         # Logs, plus everything the connector received (what left the bot).
         sent = "\n".join(str(c.body) for c in teams.connector.received)
@@ -108,7 +120,7 @@ async def harness(teams: Teams, tmp_path: Path) -> Harness:
         captured=captured,
         reply=reply,
         edit=edit,
-        shared=Shared(say=say, address=address),
+        shared=Shared(say=say, address=address, reply=colleague_replies),
         welcome=welcome,
     )
 
