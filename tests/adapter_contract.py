@@ -178,7 +178,7 @@ class AdapterContract:
     # ------------------------------------------------------------ replies
 
     async def test_a_reply_to_the_menu_picks_by_its_own_number(self, harness: Harness) -> None:
-        """ "2" as a reply quoting the menu is the person's "2", not the quoted menu."""
+        """A reply "2" that quotes the menu is the person's "2", not the quoted menu."""
         reply = harness.needs("reply")
         canary = new_canary()
         menu = await harness.send("menu")
@@ -189,7 +189,7 @@ class AdapterContract:
         assert_private(harness, canary, menu, typed, replied)
 
     async def test_a_reply_saying_forget_forgets(self, harness: Harness) -> None:
-        """ "vergeet" as a reply quoting an answer wipes the conversation, and the quote
+        """A reply "vergeet" that quotes an answer wipes the conversation, and the quote
         (which holds what the person wrote before) is not read."""
         reply = harness.needs("reply")
         canary = new_canary()

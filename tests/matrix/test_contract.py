@@ -82,7 +82,8 @@ async def running(
     people: list[Person] = []
     for name in ("person", "colleague"):
         user = synapse.register(f"{name}-{uuid.uuid4().hex[:8]}")
-        people.append(Person(synapse, user, data_dir.parent / "people" / user.user_id[1:]))
+        store = data_dir.parent / "people" / user.user_id[1:].split(":")[0]
+        people.append(Person(synapse, user, store))
         await people[-1].login()
     try:
         async with running_bot(engine, bot_env(synapse, bot_user, data_dir)):
