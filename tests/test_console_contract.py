@@ -7,6 +7,8 @@ import contextlib
 import datetime as dt
 import io
 import os
+import pty
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -53,12 +55,53 @@ async def harness(engine: Engine, tmp_path: Path) -> AsyncIterator[Harness]:
                 return seen
         raise AssertionError("the console did not answer")
 
-    yield Harness(send=send, written=[tmp_path], captured=logs.getvalue)
+    async def welcome() -> str:
+        return await _interactive_welcome(engine)
+
+    lacks = {
+        "reply": "a terminal has no replies that quote an earlier message",
+        "edit": "a line sent to the console cannot be edited afterwards",
+        "shared": "the console is one person at one terminal; there is no shared room",
+    }
+    yield Harness(
+        send=send, written=[tmp_path], captured=logs.getvalue, welcome=welcome, lacks=lacks
+    )
     writer.close()
     assert await asyncio.wait_for(task, 10) == 0
     stdin.close()
     with contextlib.suppress(Exception):
         configure_logging("WARNING", stream=io.StringIO())
+
+
+_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+async def _interactive_welcome(engine: Engine) -> str:
+    """Start the console on a real terminal (a pseudo-terminal) and read what it shows
+    before the first prompt; then leave with "exit"."""
+    main, side = pty.openpty()
+    stdin = os.fdopen(side, "r", encoding="utf-8", errors="replace")
+    stdout = os.fdopen(os.dup(side), "w", encoding="utf-8")
+    os.set_blocking(main, False)
+    task = asyncio.create_task(run_console(engine, stdin, stdout))
+    shown = b""
+    try:
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            with contextlib.suppress(BlockingIOError):
+                shown += os.read(main, 65536)
+            if b"> " in shown:  # the prompt: the welcome is complete
+                break
+        else:
+            raise AssertionError("the console showed no prompt")
+        os.write(main, b"exit\n")
+        assert await asyncio.wait_for(task, 10) == 0
+    finally:
+        task.cancel()
+        stdin.close()
+        stdout.close()
+        os.close(main)
+    return _ESCAPE.sub("", shown.decode("utf-8", "replace")).replace("\r", "")
 
 
 class TestConsoleContract(AdapterContract):

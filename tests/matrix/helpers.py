@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import io
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -197,6 +198,62 @@ class Person:
         before = len(self.notices(room_id))
         await self.say(room_id, text)
         return await self.next_notice(room_id, before, within)
+
+
+HTML = "org.matrix.custom.html"
+
+
+def legacy_reply(
+    event_id: str, sender: str, quoted: str, text: str, quoted_html: str | None = None
+) -> dict[str, Any]:
+    """A reply to `event_id` with the legacy fallback, as older Element builds send it:
+    the quoted lines ("> <sender> ...") before the person's words in `body`, and an
+    `<mx-reply>` block (the quoted message's own HTML, if it had any) before them in
+    `formatted_body`."""
+    lines = quoted.split("\n")
+    fallback = "\n".join([f"> <{sender}> {lines[0]}", *(f"> {line}" for line in lines[1:])])
+    if quoted_html is None:
+        quoted_html = "<br>".join(html.escape(line) for line in lines)
+    return {
+        "msgtype": "m.text",
+        "body": f"{fallback}\n\n{text}",
+        "format": HTML,
+        "formatted_body": (
+            f'<mx-reply><blockquote><a href="https://matrix.to/#/!r/{event_id}">'
+            f'In reply to</a> <a href="https://matrix.to/#/{sender}">{sender}</a><br>'
+            f"{quoted_html}</blockquote></mx-reply>{html.escape(text)}"
+        ),
+        "m.relates_to": {"m.in_reply_to": {"event_id": event_id}},
+    }
+
+
+def edit_of(event_id: str, text: str) -> dict[str, Any]:
+    """An edit of `event_id` into `text`, as Element sends it."""
+    return {
+        "msgtype": "m.text",
+        "body": f"* {text}",
+        "m.new_content": {"msgtype": "m.text", "body": text},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+    }
+
+
+def mention(user_id: str, name: str, text: str) -> dict[str, Any]:
+    """`text` addressed to `user_id` with a pill, as Element sends a mention."""
+    return {
+        "msgtype": "m.text",
+        "body": f"{name}: {text}",
+        "format": HTML,
+        "formatted_body": (
+            f'<a href="https://matrix.to/#/{user_id}">{name}</a>: {html.escape(text)}'
+        ),
+        "m.mentions": {"user_ids": [user_id]},
+    }
+
+
+async def quiet(person: Person, seconds: float = 1.5) -> None:
+    """Give the bot time to (wrongly) answer, then take in what it sent."""
+    await asyncio.sleep(seconds)
+    await person.sync()
 
 
 def bot_env(server: Synapse, bot: User, data_dir: Path, **extra: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from tests.adapter_contract import AdapterContract, Harness
 
 _TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r'<a href="([^"]+)"[^>]*>')
+_ARTICLE = re.compile(r"<article\b.*?</article>", re.DOTALL)
 
 
 def flatten(fragment: str) -> str:
@@ -40,7 +41,27 @@ async def harness(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIter
             sent.append(str(data.get("html", "")))
             return flatten(str(data.get("html", "")))
 
-        yield Harness(send=send, written=[tmp_path], captured=lambda: caplog.text + "\n".join(sent))
+        async def welcome() -> str:
+            # Every fresh page is a new conversation; its first article is the greeting.
+            resp = await client.get("/")
+            assert resp.status == 200
+            page = await resp.text()
+            first = _ARTICLE.search(page)
+            assert first is not None, "the page has no article"
+            return flatten(first.group(0))
+
+        lacks = {
+            "reply": "the web chat has no replies that quote an earlier message",
+            "edit": "a message sent in the web chat cannot be edited",
+            "shared": "the web chat is one person's page; there is no shared room",
+        }
+        yield Harness(
+            send=send,
+            written=[tmp_path],
+            captured=lambda: caplog.text + "\n".join(sent),
+            welcome=welcome,
+            lacks=lacks,
+        )
 
 
 class TestWebContract(AdapterContract):
