@@ -10,6 +10,7 @@ Where a message goes:
 from bot._config import default_data_dir, default_knowledge_dir
 from bot._engine import ACTION_OPEN_DIRECT, MAX_MESSAGE_CHARS, Engine
 from bot._kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from bot._metrics import homeserver_error, lease_held, rate_limited  # replicas: metrics
 from bot._privacy import configure_logging, conversation_key
 from bot._types import (
     LANGS,
@@ -70,5 +71,8 @@ __all__ = [
     "conversation_key",
     "default_data_dir",
     "default_knowledge_dir",
+    "homeserver_error",
+    "lease_held",
     "load_knowledge_base",
+    "rate_limited",
 ]

@@ -10,6 +10,7 @@ organisation, the numbered choices just offered and the last entry shown.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -18,8 +19,9 @@ from typing import ClassVar
 from bot._crisis import CrisisDetector
 from bot._kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot._match import Match, Matcher
+from bot._metrics import Metrics, default_metrics
 from bot._routing import Router
-from bot._state import ConversationStore, State
+from bot._state import ConversationStore, State, StateStore
 from bot._text import clean_input, fold, guess_language, has_words
 from bot._types import Channel, Choice, CrisisNotice, Lang, Message, Reply, ReplyKind
 
@@ -46,10 +48,14 @@ _HELP_ROUTES = ("vpoo", "vpi", "p_raadgever", "bmw")
 
 
 class Engine:
-    """Answers messages from a knowledge base, with per-conversation state in memory."""
+    """Answers messages from a knowledge base, with per-conversation state in `store`
+    (this process's memory by default, Redis for replicas: `bot._stores`)."""
 
-    def __init__(self, kb: KnowledgeBase, *, store: ConversationStore | None = None) -> None:
-        self.store = store or ConversationStore()
+    def __init__(
+        self, kb: KnowledgeBase, *, store: StateStore | None = None, metrics: Metrics | None = None
+    ) -> None:
+        self.store: StateStore = store or ConversationStore()
+        self.metrics = metrics or default_metrics()
         self._use(kb)
 
     def _use(self, kb: KnowledgeBase) -> None:
@@ -86,16 +92,30 @@ class Engine:
 
     async def handle(self, msg: Message) -> Reply:
         """Answer one message of a conversation (the one entry point for adapters)."""
-        return self.respond(msg)
+        started = time.perf_counter()
+        state = await self.store.load(msg.conversation)
+        reply = self._turn(msg, state)
+        if reply.kind is ReplyKind.FORGOTTEN:
+            await self.store.delete(msg.conversation)
+        else:
+            await self.store.save(msg.conversation, state)
+        self.metrics.turn(msg.conversation, reply.kind.value, time.perf_counter() - started)
+        return reply
 
     def respond(self, msg: Message, state: State | None = None) -> Reply:
-        """The synchronous core of `handle`; `state` overrides the stored state (for `ask`)."""
-        if state is None:
-            state = self.store.get(msg.conversation)
-        reply = self._respond(msg, state)
-        state.choices = {c.number: c.action for c in reply.choices}
+        """`handle` without waiting: `state` is given (for `ask`), or the store is memory."""
+        if state is not None:
+            return self._turn(msg, state)
+        if not isinstance(self.store, ConversationStore):
+            raise TypeError("respond() without a state needs the memory store: await handle()")
+        reply = self._turn(msg, self.store.get(msg.conversation))
         if reply.kind is ReplyKind.FORGOTTEN:
             self.store.forget(msg.conversation)
+        return reply
+
+    def _turn(self, msg: Message, state: State) -> Reply:
+        reply = self._respond(msg, state)
+        state.choices = {c.number: c.action for c in reply.choices}
         return reply
 
     def ask(self, text: str, lang: Lang | None = None) -> Reply:
