@@ -31,7 +31,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from bot import lease_held
+from bot import bounded, lease_held
 
 log = logging.getLogger("adapters.lease")
 
@@ -102,8 +102,9 @@ class Lease:
     async def acquire(self) -> bool:
         """Take the lease if nobody holds it; True when this process now holds it."""
         sent = self.clock()
-        async with asyncio.timeout(self.interval):
-            taken = await self.redis.set(self.key, self.holder, nx=True, px=self._ttl_ms())
+        taken = await bounded(
+            self.redis.set(self.key, self.holder, nx=True, px=self._ttl_ms()), self.interval
+        )
         if taken:
             self._valid_until = sent + self.ttl
             lease_held(True)
@@ -114,8 +115,9 @@ class Lease:
     async def renew(self) -> bool:
         """Extend the lease if this process still holds it; False when it is lost."""
         sent = self.clock()
-        async with asyncio.timeout(self.interval):
-            extended = await self.redis.eval(_RENEW, 1, self.key, self.holder, self._ttl_ms())
+        extended = await bounded(
+            self.redis.eval(_RENEW, 1, self.key, self.holder, self._ttl_ms()), self.interval
+        )
         if extended == 1:
             self._valid_until = sent + self.ttl
             lease_held(True)
@@ -130,8 +132,7 @@ class Lease:
         self._valid_until = 0.0
         lease_held(False)
         if was_held:
-            async with asyncio.timeout(self.interval):
-                await self.redis.eval(_RELEASE, 1, self.key, self.holder)
+            await bounded(self.redis.eval(_RELEASE, 1, self.key, self.holder), self.interval)
 
     def _ttl_ms(self) -> int:
         return max(1, round(self.ttl * 1000))
@@ -157,9 +158,7 @@ async def run_while_held(
         try:
             lost = await _keep(lease, task)
         except BaseException:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+            await _stop(task)
             with contextlib.suppress(*_FAILURES):
                 await lease.release()
             raise
@@ -198,18 +197,23 @@ async def _keep(lease: Lease, task: asyncio.Future[T]) -> bool:
         if lease.held and lease.clock() >= next_renew:
             renewed = False
             try:
-                async with asyncio.timeout(max(0.0, held_until - lease.clock())):
-                    renewed = await lease.renew()
+                renewed = await bounded(lease.renew(), max(0.0, held_until - lease.clock()))
             except _FAILURES as exc:
                 log.warning("lease %s: renewal failed (%s)", lease.key, type(exc).__name__)
             # After a failed try, try again soon: there are a few before the deadline.
             next_renew = lease.clock() + (lease.interval if renewed else lease.interval / 4)
         if not lease.held:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+            await _stop(task)
             return True
     return False
+
+
+async def _stop(task: asyncio.Future[T]) -> None:
+    """Cancel `task` and wait for it, without swallowing a cancellation of our own."""
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("work ended with %s while stopping", type(task.exception()).__name__)
 
 
 def lease_from_env(env: Mapping[str, str], name: str) -> Lease | None:

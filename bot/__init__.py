@@ -12,6 +12,7 @@ from bot._engine import ACTION_OPEN_DIRECT, MAX_MESSAGE_CHARS, Engine
 from bot._kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot._metrics import homeserver_error, lease_held, rate_limited  # replicas: metrics
 from bot._privacy import configure_logging, conversation_key
+from bot._stores import bounded  # replicas: a Redis call with a timeout that always holds
 from bot._types import (
     LANGS,
     ROLES,
@@ -64,6 +65,7 @@ __all__ = [
     "Section",
     "Source",
     "SourcesSection",
+    "bounded",
     "configure_logging",
     "contact_heading",
     "contact_lines",

@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -52,6 +52,27 @@ RETRY_SECONDS = 2.0
 WARN_EVERY_SECONDS = 60.0
 MIN_SECRET_CHARS = 32
 _FAILURES = (RedisError, OSError, TimeoutError)
+T = TypeVar("T")
+
+
+async def bounded(call: Awaitable[T], seconds: float) -> T:
+    """`await call`, but never longer than `seconds`, and cancellable.
+
+    redis-py's asyncio client can swallow a cancellation that reaches it mid-command
+    (redis/redis-py#2028, #2551; measured with 8.1: a cancelled task ran on), which also
+    defeats `asyncio.timeout`. So the call runs as a task of its own and we wait for it
+    with `asyncio.wait`, which our own cancellation and the timeout always end.
+    """
+    task = asyncio.ensure_future(call)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except BaseException:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        raise TimeoutError
+    return task.result()
 
 
 class StateSettingsError(ValueError):
@@ -159,9 +180,7 @@ class RedisStore:
     async def load(self, key: str) -> State:
         if self._usable():
             try:
-                async with asyncio.timeout(self.timeout):
-                    await self._flush_deletes()
-                    raw = await self._redis.get(KEY_PREFIX + key)
+                raw = await bounded(self._get(key), self.timeout)
             except _FAILURES as exc:
                 self._failed("load", exc)
             else:
@@ -189,11 +208,7 @@ class RedisStore:
         self._local.put(key, state)
         if self._usable():
             try:
-                async with asyncio.timeout(self.timeout):
-                    await self._flush_deletes()
-                    await self._redis.set(
-                        KEY_PREFIX + key, state_to_json(state), ex=self.idle_seconds
-                    )
+                await bounded(self._set(key, state_to_json(state)), self.timeout)
             except _FAILURES as exc:
                 self._failed("save", exc)
             else:
@@ -210,8 +225,7 @@ class RedisStore:
         self._bound(self._pending_deletes)
         if self._usable():
             try:
-                async with asyncio.timeout(self.timeout):
-                    await self._flush_deletes()
+                await bounded(self._flush_deletes(), self.timeout)
             except _FAILURES as exc:
                 self._failed("delete", exc)
             else:
@@ -236,9 +250,7 @@ class RedisStore:
         """Try Redis now if it is due (for /healthz without traffic); True when healthy."""
         if self._down_since is not None and self._usable():
             try:
-                async with asyncio.timeout(self.timeout):
-                    await self._redis.ping()
-                    await self._flush_deletes()
+                await bounded(self._ping(), self.timeout)
             except _FAILURES as exc:
                 self._failed("ping", exc)
             else:
@@ -254,6 +266,18 @@ class RedisStore:
 
     def _usable(self) -> bool:
         return self._down_since is None or self.clock() >= self._retry_at
+
+    async def _get(self, key: str) -> Any:
+        await self._flush_deletes()
+        return await self._redis.get(KEY_PREFIX + key)
+
+    async def _set(self, key: str, value: str) -> None:
+        await self._flush_deletes()
+        await self._redis.set(KEY_PREFIX + key, value, ex=self.idle_seconds)
+
+    async def _ping(self) -> None:
+        await self._redis.ping()
+        await self._flush_deletes()
 
     async def _flush_deletes(self) -> None:
         if self._pending_deletes:
