@@ -8,11 +8,12 @@ the JSON of `State` (language, organisation, the numbered choices just offered, 
 entry shown: ids from the knowledge base, never the person's words), expiring after the
 same 30 idle minutes as in memory. `vergeet` deletes the key at once.
 
-When Redis is unreachable or slow, no turn waits longer than the timeout: state comes from
-this process's memory (what it saw last, minus numbered choices it cannot know are still
-current), one warning a minute goes to the log, `/healthz` says "degraded", and Redis is
-tried again every few seconds. States written meanwhile go back to Redis on their next
-turn, and deletes that could not be done are done first.
+When Redis is unreachable or slow, no turn waits longer than the timeout: state comes
+from this process's memory (what it saw last, minus numbered choices it cannot know are
+still current), one warning a minute goes to the log, and `/healthz` says "degraded".
+After a few failures in a row memory alone is used, and Redis is tried again every few
+seconds. States written meanwhile go back to Redis on their next turn, and deletes that
+could not be done are done first.
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ from bot._state import (
 log = logging.getLogger("wegwijzer.state")
 
 KEY_PREFIX = "wegwijzer:state:"
-#: The longest any Redis call may take before the turn goes on with memory.
-TIMEOUT_SECONDS = 0.5
-#: After a failure, memory is used this long before Redis is tried again.
+#: The longest any Redis call may take before the turn goes on with memory. Measured
+#: from this process's side, so a busy event loop counts too: generous, but bounded.
+TIMEOUT_SECONDS = 1.0
+#: After this many failures in a row, memory alone is used for RETRY_SECONDS, so a hung
+#: Redis costs a few turns one timeout each, not every turn.
+OPEN_AFTER = 3
 RETRY_SECONDS = 2.0
 #: At most one "unreachable" warning per this many seconds.
 WARN_EVERY_SECONDS = 60.0
@@ -164,6 +168,7 @@ class RedisStore:
         #: Keys `vergeet` could not delete in Redis yet.
         self._pending_deletes: dict[str, None] = {}
         self._down_since: float | None = None
+        self._failures = 0
         self._retry_at = 0.0
         self._warned_at: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -265,7 +270,7 @@ class RedisStore:
     # ------------------------------------------------------------------ internals
 
     def _usable(self) -> bool:
-        return self._down_since is None or self.clock() >= self._retry_at
+        return self._failures < OPEN_AFTER or self.clock() >= self._retry_at
 
     async def _get(self, key: str) -> Any:
         await self._flush_deletes()
@@ -301,7 +306,9 @@ class RedisStore:
         self.metrics.state_up.set(0)
         if self._down_since is None:
             self._down_since = now
-        self._retry_at = now + self.retry_seconds
+        self._failures += 1
+        if self._failures >= OPEN_AFTER:
+            self._retry_at = now + self.retry_seconds
         if self._warned_at is None or now - self._warned_at >= WARN_EVERY_SECONDS:
             self._warned_at = now
             # The type only: redis-py's messages can hold the server address.
@@ -314,6 +321,7 @@ class RedisStore:
             )
 
     def _recovered(self) -> None:
+        self._failures = 0
         if self._down_since is not None:
             log.warning(
                 "shared state store reachable again after %.0f s", self.clock() - self._down_since
