@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SYNAPSE_VENV := .venv-synapse
 
-.PHONY: run test lint typecheck check bench score clean
+.PHONY: run test lint typecheck check bench score clean redis-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ $(SYNAPSE_VENV)/.stamp: tests/synapse-requirements.txt
 	$(SYNAPSE_VENV)/bin/python -m pip install --quiet -r tests/synapse-requirements.txt
 	touch $@
 
+# A real redis-server for the replica tests and bench (issue 16): the system package.
+redis-server:
+	@command -v redis-server >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
+
 run: $(VENV)/.run-stamp
 	$(BIN)/wegwijzer run
 
@@ -37,18 +42,19 @@ lint: $(VENV)/.dev-stamp
 typecheck: $(VENV)/.dev-stamp
 	$(BIN)/mypy
 
-test: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp lint typecheck
+test: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp redis-server lint typecheck
 	$(BIN)/wegwijzer kb validate
 	WEGWIJZER_SYNAPSE_PYTHON=$(CURDIR)/$(SYNAPSE_VENV)/bin/python $(BIN)/python -m pytest
 
 score: $(VENV)/.run-stamp
 	$(BIN)/python ../shared/eval/score.py --cmd "$(BIN)/wegwijzer ask --json" ../shared/eval/dev.yaml --show-failures
 
-bench: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp
+bench: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp redis-server
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/crisis_cv.py
 	$(BIN)/python bench/matrix_roundtrip.py
 	$(BIN)/python bench/teams_load.py
+	$(BIN)/python bench/replicas.py
 
 clean:
 	rm -rf $(VENV) $(SYNAPSE_VENV) .mypy_cache .pytest_cache .ruff_cache

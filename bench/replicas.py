@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
+import psutil  # noqa: E402
 
 from bot import default_knowledge_dir, load_knowledge_base  # noqa: E402
 from tests.replicas.redis_server import RedisServer  # noqa: E402
@@ -128,11 +129,14 @@ async def run_setup(
                 for i, c in enumerate(chats)
             ]
             await asyncio.sleep(args.warmup)
+            procs = [psutil.Process(r.proc.pid) for r in replicas if r.proc is not None]
+            cpu_before = sum(_cpu(p) for p in procs)
             measuring.set()
             began = time.perf_counter()
             await asyncio.sleep(args.seconds)
             measuring.clear()
             elapsed = time.perf_counter() - began
+            cpu = sum(_cpu(p) for p in procs) - cpu_before
             stop.set()
             await asyncio.gather(*tasks)
         finally:
@@ -146,9 +150,15 @@ async def run_setup(
         "turns/s": len(lat) / elapsed,
         "p50 ms": 1000 * statistics.median(lat),
         "p99 ms": 1000 * lat[int(0.99 * (len(lat) - 1))],
+        "cpu ms/turn": 1000 * cpu / max(len(lat), 1),
         "follow-ups": tally.follow_ups,
         "right %": 100.0 * tally.right / max(tally.follow_ups, 1),
     }
+
+
+def _cpu(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -174,13 +184,17 @@ async def main(args: argparse.Namespace) -> int:
         f"{args.conversations} concurrent conversations, {args.seconds:.0f} s measured, "
         f"each turn to the other replica than the one before (2 replicas)"
     )
-    head = ("setup", "turns/s", "p50 ms", "p99 ms", "follow-ups", "right")
-    print(f"{head[0]:<20} {head[1]:>8} {head[2]:>8} {head[3]:>8} {head[4]:>11} {head[5]:>7}")
+    head = ("setup", "turns/s", "p50 ms", "p99 ms", "CPU ms/turn", "follow-ups", "right")
+    print(
+        f"{head[0]:<20} {head[1]:>8} {head[2]:>8} {head[3]:>8} {head[4]:>12} "
+        f"{head[5]:>11} {head[6]:>7}"
+    )
     for name, r in results.items():
         print(
             f"{name:<20} {r['turns/s']:>8.1f} {r['p50 ms']:>8.1f} {r['p99 ms']:>8.1f} "
-            f"{int(r['follow-ups']):>11} {r['right %']:>6.1f}%"
+            f"{r['cpu ms/turn']:>12.2f} {int(r['follow-ups']):>11} {r['right %']:>6.1f}%"
         )
+    print("CPU ms/turn: all replicas' CPU time over the turns answered (their sum).")
     return 0 if all(r["right %"] == 100.0 for r in results.values()) else 1
 
 
