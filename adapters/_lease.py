@@ -237,10 +237,14 @@ def lease_from_env(env: Mapping[str, str], name: str) -> Lease | None:
             ttl = -1.0
         if not 1.0 <= ttl <= 20.0:
             raise LeaseSettingsError("WEGWIJZER_LEASE_TTL_SECONDS must be a number from 1 to 20")
-    redis = Redis.from_url(
-        url,
-        socket_timeout=ttl / 3,
-        socket_connect_timeout=ttl / 3,
-        retry=Retry(NoBackoff(), 0),
-    )
+    try:
+        redis = Redis.from_url(
+            url,
+            socket_timeout=ttl / 3,
+            socket_connect_timeout=ttl / 3,
+            retry=Retry(NoBackoff(), 0),
+        )
+    except ValueError:
+        # redis-py's message quotes parts of the URL, which may hold the password.
+        raise LeaseSettingsError("WEGWIJZER_STATE_URL is not a valid Redis URL") from None
     return Lease(redis, name, ttl=ttl)

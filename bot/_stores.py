@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from bot._metrics import Metrics, default_metrics
 from bot._privacy import set_conversation_secret
@@ -55,7 +54,10 @@ RETRY_SECONDS = 2.0
 #: At most one "unreachable" warning per this many seconds.
 WARN_EVERY_SECONDS = 60.0
 MIN_SECRET_CHARS = 32
-_FAILURES = (RedisError, OSError, TimeoutError)
+#: What sends a turn to memory: connection and protocol errors (RedisError, OSError),
+#: timeouts, and anything else redis-py raises: a state store must never cost a reply.
+#: Each is logged by type and counted, so a bug here still shows.
+_FAILURES = (Exception,)
 T = TypeVar("T")
 
 
@@ -132,7 +134,11 @@ def store_from_env(env: Mapping[str, str], metrics: Metrics | None = None) -> St
         set_conversation_secret(settings.secret)
     if settings.url is None:
         return ConversationStore()
-    return RedisStore(settings.url, timeout=settings.timeout, metrics=metrics)
+    try:
+        return RedisStore(settings.url, timeout=settings.timeout, metrics=metrics)
+    except ValueError:
+        # redis-py's message quotes parts of the URL, which may hold the password.
+        raise StateSettingsError("WEGWIJZER_STATE_URL is not a valid Redis URL") from None
 
 
 class RedisStore:

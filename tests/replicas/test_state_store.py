@@ -33,6 +33,12 @@ SECRET = "s" * 32
 pytestmark = pytest.mark.replicas
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_key_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`store_from_env` sets the process's conversation-key secret: undo it after each test."""
+    monkeypatch.setattr(privacy, "_KEY", privacy._KEY)
+
+
 def full_state() -> State:
     """A state with a non-default value in every field, whatever fields State has."""
     samples: dict[type, object] = {bool: True, str: "voorbeeld", int: 7, float: 2.5}
@@ -118,12 +124,19 @@ def test_settings_are_checked(env: dict[str, str], variable: str) -> None:
     assert "wachtwoord" not in str(caught.value)
 
 
+def test_a_malformed_url_is_refused_without_echoing_it() -> None:
+    env = {"WEGWIJZER_STATE_URL": "redis://u:wachtwoord@h:99999999/0"}
+    env["WEGWIJZER_STATE_SECRET"] = SECRET
+    with pytest.raises(StateSettingsError, match="not a valid Redis URL") as caught:
+        store_from_env(env)
+    assert "wachtwoord" not in str(caught.value)
+
+
 def test_without_a_url_state_stays_in_memory() -> None:
     assert isinstance(store_from_env({}), ConversationStore)
 
 
-def test_one_secret_gives_every_process_the_same_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(privacy, "_KEY", privacy._KEY)  # restored after the test
+def test_one_secret_gives_every_process_the_same_keys() -> None:
     before = conversation_key("teams", "tenant", "conv")
     store_from_env({"WEGWIJZER_STATE_SECRET": SECRET})
     mine = conversation_key("teams", "tenant", "conv")
