@@ -7,10 +7,12 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +32,7 @@ from bot._stores import KEY_PREFIX, RedisStore, StateSettingsError, state_settin
 from tests.replicas.redis_server import RedisServer
 
 SECRET = "s" * 32
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.replicas
 
 
@@ -316,3 +319,34 @@ def test_the_memory_store_needs_nothing() -> None:
     # The single-machine default: no Redis, no secret.
     store = ConversationStore()
     assert store.healthy and asyncio.run(store.load("x")) is store.peek("x")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"WEGWIJZER_STATE_URL": "redis://127.0.0.1:1/0"}, "WEGWIJZER_STATE_SECRET is not set"),
+        (
+            {"WEGWIJZER_STATE_URL": "redis://u:wachtwoord@h:99999999/0"}
+            | {"WEGWIJZER_STATE_SECRET": SECRET},
+            "WEGWIJZER_STATE_URL is not a valid Redis URL",
+        ),
+        ({"WEGWIJZER_METRICS_PORT": "poort"}, "WEGWIJZER_METRICS_PORT must be a port number"),
+    ],
+)
+def test_run_refuses_to_start_with_bad_settings(
+    extra: dict[str, str], message: str, test_kb_dir: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEGWIJZER_", "Microsoft"))}
+    env.update(PYTHONPATH=str(REPO), WEGWIJZER_TEAMS_PORT="0", **extra)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--knowledge", str(test_kb_dir), "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr and "wachtwoord" not in out.stderr
