@@ -177,7 +177,7 @@ def test_two_processes_one_dies_the_other_takes_over(
         took = first_other - gone
         # Killed: at most the TTL plus one poll (a third of it); with the 15 s default
         # that is 20 s, within the 30 s asked. Stopped cleanly: one poll.
-        limit = ttl + ttl / 3 + 0.5 if how == "killed" else ttl / 3 + 0.5
+        limit = ttl + ttl / 3 + 1.0 if how == "killed" else ttl / 3 + 1.0
         assert took < limit, took
     finally:
         for p in procs:

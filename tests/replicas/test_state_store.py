@@ -265,14 +265,14 @@ async def test_a_hung_redis_never_hangs_a_turn(
         reply = await engine.handle(Message(conv, "menu"))
         took = time.monotonic() - started
         assert reply.kind is ReplyKind.MENU and reply.lang == "en"
-        assert took < 0.3 * 2 + 0.3  # a timed-out load and a timed-out save at most
+        assert took < 0.3 * 2 + 0.6  # a timed-out load and a timed-out save at most
         assert not store.healthy
         started = time.monotonic()
         await engine.handle(Message(conv, "help"))  # the third failure in a row
-        assert time.monotonic() - started < 0.3 + 0.3
+        assert time.monotonic() - started < 0.3 + 0.6
         started = time.monotonic()
         await engine.handle(Message(conv, "help"))
-        assert time.monotonic() - started < 0.1  # memory alone until the retry is due
+        assert time.monotonic() - started < 0.25  # no Redis wait (0.3): memory alone for now
     finally:
         redis_server.resume()
     await asyncio.sleep(0.25)
