@@ -73,12 +73,19 @@ async def bounded(call: Awaitable[T], seconds: float) -> T:
     try:
         done, _ = await asyncio.wait({task}, timeout=seconds)
     except BaseException:
-        task.cancel()
+        _abandon(task)
         raise
     if not done:
-        task.cancel()
+        _abandon(task)
         raise TimeoutError
     return task.result()
+
+
+def _abandon(task: asyncio.Future[Any]) -> None:
+    """Cancel a call we no longer wait for; its late error is read, so asyncio does not
+    report it as never retrieved."""
+    task.cancel()
+    task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
 
 
 class StateSettingsError(ValueError):
