@@ -21,8 +21,9 @@ $(VENV)/.dev-stamp: pyproject.toml $(VENV)/.run-stamp
 	touch $@
 
 # System packages the tests drive for real: a browser for the web pages, PostgreSQL for
-# the shared figures store. Installed only when missing; needs root, as on CI and the dev machines.
-SYSTEM_PACKAGES := chromium postgresql
+# the shared figures store, redis-server for shared conversation state. Installed only
+# when missing; needs root, as on CI and the dev machines.
+SYSTEM_PACKAGES := chromium postgresql redis-server
 $(VENV)/.system-stamp: Makefile | $(BIN)/python
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -38,7 +39,6 @@ $(SYNAPSE_VENV)/.stamp: tests/synapse-requirements.txt
 	$(SYNAPSE_VENV)/bin/python -m pip install --quiet -r tests/synapse-requirements.txt
 	touch $@
 
-# The figures tests start a real PostgreSQL server (initdb + pg_ctl) from the system packages.
 run: $(VENV)/.run-stamp
 	$(BIN)/wegwijzer run
 
@@ -56,12 +56,13 @@ test: $(VENV)/.dev-stamp $(VENV)/.system-stamp $(SYNAPSE_VENV)/.stamp lint typec
 score: $(VENV)/.run-stamp
 	$(BIN)/python ../shared/eval/score.py --cmd "$(BIN)/wegwijzer ask --json" ../shared/eval/dev.yaml --show-failures
 
-bench: $(VENV)/.dev-stamp $(SYNAPSE_VENV)/.stamp
+bench: $(VENV)/.dev-stamp $(VENV)/.system-stamp $(SYNAPSE_VENV)/.stamp
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/crisis_cv.py
 	$(BIN)/python bench/matrix_roundtrip.py
 	$(BIN)/python bench/teams_load.py
 	$(BIN)/python bench/web_load.py
+	$(BIN)/python bench/replicas.py
 
 clean:
 	rm -rf $(VENV) $(SYNAPSE_VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -11,7 +11,9 @@ from bot._commands import ACTION_OPEN_DIRECT
 from bot._config import default_data_dir, default_knowledge_dir
 from bot._engine import MAX_MESSAGE_CHARS, Engine
 from bot._kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from bot._metrics import homeserver_error, lease_held, rate_limited  # replicas: metrics
 from bot._privacy import configure_logging, conversation_key
+from bot._stores import bounded  # replicas: a Redis call with a timeout that always holds
 from bot._types import (
     LANGS,
     ROLES,
@@ -66,6 +68,7 @@ __all__ = [
     "Section",
     "Source",
     "SourcesSection",
+    "bounded",
     "configure_logging",
     "contact_heading",
     "contact_lines",
@@ -73,5 +76,8 @@ __all__ = [
     "conversation_key",
     "default_data_dir",
     "default_knowledge_dir",
+    "homeserver_error",
+    "lease_held",
     "load_knowledge_base",
+    "rate_limited",
 ]

@@ -11,6 +11,7 @@ whether the person said they are a counsellor.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,8 +20,9 @@ from bot._commands import ACTION_OPEN_DIRECT, COMMAND_ACTIONS, PERSONAL_ACTIONS,
 from bot._crisis import CrisisDetector
 from bot._kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot._match import Match, Matcher
+from bot._metrics import Metrics, default_metrics
 from bot._routing import Router
-from bot._state import ConversationStore, State
+from bot._state import ConversationStore, State, StateStore
 from bot._stats import Stats
 from bot._text import clean_input, fold, guess_language, has_words
 from bot._types import Channel, Choice, CrisisNotice, Lang, Message, Reply, ReplyKind
@@ -43,7 +45,8 @@ MARGIN = 0.04
 
 
 class Engine(Commands):
-    """Answers messages from a knowledge base, with per-conversation state in memory.
+    """Answers messages from a knowledge base, with per-conversation state in `store`
+    (this process's memory by default, Redis for replicas: `bot._stores`).
 
     The actions (commands and picked choices) live in bot/_commands.py, the typed reply
     builder in bot/_replies.py.
@@ -57,11 +60,13 @@ class Engine(Commands):
         self,
         kb: KnowledgeBase,
         *,
-        store: ConversationStore | None = None,
+        store: StateStore | None = None,
         counsellors: bool = False,
+        metrics: Metrics | None = None,
     ) -> None:
-        self.store = store or ConversationStore()
+        self.store: StateStore = store or ConversationStore()
         self.counsellors = counsellors
+        self.metrics = metrics or default_metrics()
         #: Anonymous use figures (`wegwijzer run` sets it); counts in memory only.
         self.stats: Stats | None = None
         self._use(kb)
@@ -100,13 +105,29 @@ class Engine(Commands):
 
     async def handle(self, msg: Message) -> Reply:
         """Answer one message of a conversation (the one entry point for adapters)."""
-        return self.respond(msg)
+        started = time.perf_counter()
+        state = await self.store.load(msg.conversation)
+        reply = self._turn(msg, state, chat=True)
+        if reply.kind is ReplyKind.FORGOTTEN:
+            await self.store.delete(msg.conversation)
+        else:
+            await self.store.save(msg.conversation, state)
+        self.metrics.turn(msg.conversation, reply.kind.value, time.perf_counter() - started)
+        return reply
 
     def respond(self, msg: Message, state: State | None = None) -> Reply:
-        """The synchronous core of `handle`; `state` overrides the stored state (for `ask`)."""
-        chat = state is None
-        if state is None:
-            state = self.store.get(msg.conversation)
+        """`handle` without waiting: `state` is given (for `ask`), or the store is memory."""
+        if state is not None:
+            return self._turn(msg, state, chat=False)
+        if not isinstance(self.store, ConversationStore):
+            raise TypeError("respond() without a state needs the memory store: await handle()")
+        reply = self._turn(msg, self.store.get(msg.conversation), chat=True)
+        if reply.kind is ReplyKind.FORGOTTEN:
+            self.store.forget(msg.conversation)
+        return reply
+
+    def _turn(self, msg: Message, state: State, *, chat: bool) -> Reply:
+        """One turn on `state`; `chat` is False for `ask` (no "did this help?", no figures)."""
         # "Did this help?" is answered by the very next message or not at all.
         pending, state.feedback_entry = state.feedback_entry, None
         verdict = _feedback.reading(self.kb, msg, pending) if chat else None
@@ -123,8 +144,6 @@ class Engine(Commands):
             if self.stats is not None:
                 self.stats.reply(msg.conversation, state.organisation, reply, self.entries)
         state.choices = {c.number: c.action for c in reply.choices}
-        if reply.kind is ReplyKind.FORGOTTEN:
-            self.store.forget(msg.conversation)
         return reply
 
     def ask(self, text: str, lang: Lang | None = None) -> Reply:

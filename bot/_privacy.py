@@ -27,8 +27,16 @@ from typing import Any, TextIO
 OWN_LOGGERS = ("wegwijzer", "bot", "adapters")
 
 # A fresh key per process: conversation keys cannot be linked to platform ids, and mean
-# nothing after a restart (state is in memory only anyway).
+# nothing after a restart (state is in memory only anyway). Replicas sharing state in
+# Redis need the same keys, so `set_conversation_secret` replaces it at start-up.
 _KEY = secrets.token_bytes(32)
+
+
+def set_conversation_secret(secret: str) -> None:
+    """Derive conversation keys from `secret` (`WEGWIJZER_STATE_SECRET`) from now on."""
+    global _KEY
+    # Domain-separated, so the same secret used elsewhere yields unrelated keys here.
+    _KEY = hashlib.sha256(b"wegwijzer conversation key\x00" + secret.encode()).digest()
 
 
 def conversation_key(platform: str, *ids: str) -> str:

@@ -30,9 +30,11 @@ from bot._kbtools import (
     stats,
     train_crisis_model,
 )
+from bot._metrics import metrics_settings, start_metrics_server
 from bot._privacy import asyncio_exception_handler, configure_logging
 from bot._stats import StatsSettingsError, run_flusher, stats_from_env
 from bot._stats_store import StatsStoreError
+from bot._stores import store_from_env
 from bot._types import Reply, ReplyKind
 from bot._yaml import YamlProblem
 
@@ -61,12 +63,20 @@ def _load(args: argparse.Namespace, out: TextIO) -> Engine | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     configure_logging(log_level())
+    env = _env(args)
+    try:
+        # Before any conversation key is made: it may set the shared key secret.
+        store = store_from_env(env)
+        metrics_settings(env)
+    except ValueError as exc:
+        log.error("cannot start: %s", exc)
+        return 2
     engine = _load(args, sys.stderr)
     if engine is None:
         return 2
+    engine.store = store
     from adapters import SettingsError, configured
 
-    env = _env(args)
     try:
         chosen = configured(env)
         for platform in chosen:
@@ -115,6 +125,7 @@ async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[Platform])
     watcher = asyncio.create_task(watch_knowledge(engine))
     # Use figures: one batch about once an hour and at shutdown, never per message.
     flusher = asyncio.create_task(run_flusher(engine.stats)) if engine.stats else None
+    ops = await _start_metrics(engine, env)
     try:
         await asyncio.gather(*(p.serve(engine, env) for p in chosen))
     finally:
@@ -123,10 +134,38 @@ async def _serve(engine: Engine, env: Mapping[str, str], chosen: list[Platform])
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if ops is not None:
+            ops.close()
+        close = getattr(engine.store, "close", None)
+        if close is not None:
+            await close()
+
+
+async def _start_metrics(engine: Engine, env: Mapping[str, str]) -> asyncio.Server | None:
+    """`/metrics` and `/healthz` on `WEGWIJZER_METRICS_PORT`, when it is set."""
+    settings = metrics_settings(env)
+    if settings is None:
+        return None
+
+    async def health() -> dict[str, Any]:
+        probe = getattr(engine.store, "probe", None)
+        shared = probe is not None
+        healthy = await probe() if probe is not None else engine.store.healthy
+        return {
+            "status": "ok" if healthy else "degraded",
+            "state": ("redis" if healthy else "memory (redis unreachable)") if shared else "memory",
+            "entries": len(engine.kb.entries),
+        }
+
+    server = await start_metrics_server(engine.metrics, health, settings.host, settings.port)
+    port = server.sockets[0].getsockname()[1] if server.sockets else settings.port
+    log.info("metrics on http://%s:%d/metrics", settings.host, port)
+    return server
 
 
 async def watch_knowledge(engine: Engine, interval: float = RELOAD_SECONDS) -> None:
     """Reload the knowledge base when its files change; keep the last good one on errors."""
+    reloads = engine.metrics.kb_reloads
     seen = engine.kb.fingerprint
     while True:
         await asyncio.sleep(interval)
@@ -138,6 +177,7 @@ async def watch_knowledge(engine: Engine, interval: float = RELOAD_SECONDS) -> N
             continue
         seen = current
         error = engine.reload()
+        reloads.labels("loaded" if error is None else "refused").inc()
         if error is None:
             log.info("knowledge base reloaded: %d entries", len(engine.kb.entries))
         else:

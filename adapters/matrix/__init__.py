@@ -33,9 +33,16 @@ async def serve(engine: Engine, env: Mapping[str, str]) -> None:
         SettingsError: A setting is missing or wrong (a ValueError, named by variable).
     """
     settings = load_settings(env)
+    from adapters._lease import lease_from_env, run_while_held
     from adapters.matrix._bot import MatrixBot
 
-    await MatrixBot(engine, settings).run()
+    # With shared state (several replicas) only the holder of the lease syncs; another
+    # replica takes over from the stored sync token when the holder stops renewing.
+    lease = lease_from_env(env, "matrix-sync")
+    if lease is None:
+        await MatrixBot(engine, settings).run()
+    else:
+        await run_while_held(lease, lambda: MatrixBot(engine, settings).run())
 
 
 @dataclass(frozen=True, slots=True)
