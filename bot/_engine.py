@@ -17,6 +17,7 @@ from typing import ClassVar
 
 from bot._crisis import CrisisDetector
 from bot._kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from bot._decide import Decider, Decision
 from bot._match import Match, Matcher
 from bot._routing import Router
 from bot._state import ConversationStore, State
@@ -30,16 +31,6 @@ MAX_MESSAGE_CHARS = 4000
 #: Choice action for "continue in a private chat"; adapters handle it themselves.
 ACTION_OPEN_DIRECT = "open-direct"
 
-#: Score at or above which the best entry is answered directly.
-ANSWER_AT = 0.50
-#: Below ANSWER_AT but at least this: "did you mean" with the best three.
-CLARIFY_AT = 0.30
-#: A message with more content words than this is "long"; from LONG_CLARIFY_AT it gets
-#: "did you mean" too.
-LONG_MESSAGE_WORDS = 10
-LONG_CLARIFY_AT = 0.20
-#: When the runner-up is this close to the best, ask instead of guessing.
-MARGIN = 0.04
 #: Who is listed under the help text: the counsellors, the legal-position adviser and
 #: company social work cover most first questions.
 _HELP_ROUTES = ("vpoo", "vpi", "p_raadgever", "bmw")
@@ -55,6 +46,7 @@ class Engine:
     def _use(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.matcher = Matcher(kb)
+        self.decider = Decider(self.matcher)
         self.crisis = CrisisDetector(
             kb.crisis, kb.crisis_exclusions, kb.crisis_together, kb.crisis_model
         )
@@ -197,27 +189,24 @@ class Engine:
             if guess is not None and not state.lang_chosen:
                 lang = guess
                 state.lang = state.lang or guess
-        matches = self.matcher.match(text, limit=5, lang=guess)
-        if guess is None and not state.lang_chosen and matches:
+        words = len(self.matcher.analyser.words(text, lang))
+        decision = self.decider.decide(text, guess, words=words)
+        best = decision.best
+        if guess is None and not state.lang_chosen and best is not None:
             # No language signal at all: the index that matched decides.
-            lang = matches[0].lang
+            lang = best.lang
             state.lang = state.lang or lang
-        best = matches[0] if matches else None
         external = self.router.wants_external(text)
-        # A long message that tells a story scores lower on every entry: still offer the
-        # closest topics rather than a bare "I don't know".
-        long = len(self.matcher.analyser.words(text, lang)) > LONG_MESSAGE_WORDS
-        if best is None or best.score < (LONG_CLARIFY_AT if long else CLARIFY_AT):
+        if best is None or decision.outcome == "unknown":
             log.debug("no confident match")
             if external:
                 # Topic unclear, but the person says trust is gone: that alone decides who fits.
                 ext = next((o.id for o in self.kb.triage if o.roles[:1] == ("external_vp",)), "")
                 return self._do_talk(ext, state, lang)
             return self._unknown(lang)
-        runner_up = matches[1].score if len(matches) > 1 else 0.0
-        if _confident(matches) is not None:
-            return self._entry_reply(best.entry, state, lang, best.score, external)
-        return self._clarify(matches[:3], state, lang, best.score, external, runner_up)
+        if decision.outcome == "answer":
+            return self._entry_reply(best.entry, state, lang, decision.confidence, external)
+        return self._clarify(decision.matches(3), state, lang, decision.confidence, external, 0.0)
 
     def _entry_reply(
         self,
@@ -298,7 +287,7 @@ class Engine:
         text: str = "",
         guess: Lang | None = None,
         talk: str = "crisis_talk",
-        matches: list[Match] | None = None,
+        decision: Decision | None = None,
     ) -> Reply:
         """112 / 113 first, then people to talk to.
 
@@ -313,17 +302,18 @@ class Engine:
         """
         notice = self._crisis_notice(lang)
         choices = [Choice(1, self.kb.text("choice_talk", lang), "talk")]
-        if matches is None:
-            matches = self.matcher.match(text, limit=1, lang=guess) if text else []
-        if matches and matches[0].score >= ANSWER_AT and "emergency" in matches[0].entry.routes:
-            entry = matches[0].entry
+        if decision is None:
+            decision = self.decider.decide(text, guess) if text else Decision("unknown", 0.0, ())
+        first = decision.best
+        if first is not None and _answerable(decision) and "emergency" in first.entry.routes:
+            entry = first.entry
             remainder = self.crisis.remainder(text)
-            rest = self.matcher.match(remainder, limit=1, lang=guess)
+            rest = self.decider.decide(remainder, guess)
             # A question "still stands" with a few words of its own, not one leftover
             # such as "gedachten" from "zelfmoordgedachten".
             stands = len(self.matcher.analyser.words(remainder, lang)) >= 3
-            if stands and rest and rest[0].entry is entry and rest[0].score >= ANSWER_AT:
-                return self._entry_reply(entry, state, lang, matches[0].score, crisis=notice)
+            if stands and rest.best is not None and rest.best.entry is entry and _answerable(rest):
+                return self._entry_reply(entry, state, lang, decision.confidence, crisis=notice)
             choices.append(Choice(2, entry.text(lang).title, f"entry:{entry.id}"))
         return self._reply(
             ReplyKind.CRISIS,
@@ -340,12 +330,12 @@ class Engine:
         """Only the learned model saw danger: the numbers come first all the same, but a
         question the knowledge base answers with confidence is answered under them, so
         a false alarm ("the window won't close anymore") still gets its answer."""
-        matches = self.matcher.match(text, limit=3, lang=guess)
-        best = _confident(matches)
-        if best is None:
-            return self._crisis(lang, state, text, guess, "crisis_unsure", matches)
+        decision = self.decider.decide(text, guess)
+        best = decision.best
+        if best is None or decision.outcome != "answer":
+            return self._crisis(lang, state, text, guess, "crisis_unsure", decision)
         notice = self._crisis_notice(lang)
-        reply = self._entry_reply(best.entry, state, lang, best.score, crisis=notice)
+        reply = self._entry_reply(best.entry, state, lang, decision.confidence, crisis=notice)
         routes = ("emergency", *[r for r in reply.routes if r != "emergency"])
         return replace(reply, routes=routes)
 
@@ -526,20 +516,10 @@ _ORG_COMMAND_WORDS = 4
 _PERSONAL_ACTIONS = frozenset({"entry", "talk", "org", "theme"})
 
 
-def _confident(matches: list[Match]) -> Match | None:
-    """The best match when it is answered outright: high enough, and no near rival."""
-    if not matches or matches[0].score < ANSWER_AT:
-        return None
-    best = matches[0]
-    close = [m for m in matches[1:3] if best.score - m.score < MARGIN]
-    return None if _ambiguous(best, close) else best
-
-
-def _ambiguous(best: Match, close: list[Match]) -> bool:
-    """Two entries score alike and neither points to the other: better to ask."""
-    return any(
-        m.entry.id not in best.entry.related and best.entry.id not in m.entry.related for m in close
-    )
+def _answerable(decision: Decision) -> bool:
+    """The best entry would be answered outright, or nearly (an entry about acting in
+    danger next to a crisis notice needs no "did you mean" between them)."""
+    return decision.outcome == "answer"
 
 
 def load_engine(root: Path) -> Engine:

@@ -1,0 +1,151 @@
+"""The one decision on a question: answer outright, ask "did you mean", or say so.
+
+Two signals rank the entries:
+
+- the hand-built score (`bot._match`: synonyms, stemming, compounds, typos, coverage and
+  similarity to the closest phrasing), 0..1;
+- the learned score (`bot._ranker`: cosine with each entry's TF-IDF centroid over words
+  and character n-grams), 0..1.
+
+They are fused for the ranking (`hand + FUSE_LEARNED * learned`), and the best
+candidate's confidence is a logistic function of both signals and its lead over the
+runner-up. The weights below were fitted (logistic regression) on `knowledge/tests/real/
+tune.yaml`, weighted five to one, together with the project's own question sets, and the
+thresholds read off the reliability table `bench/engine.py` prints: a confidence is the
+share of such answers that were right there.
+
+Vetoes, because a confident wrong answer is the worst outcome:
+- the hand score was capped (the question's own words are mostly unknown to the
+  knowledge base: "mijn sportschool opzeggen"): never an outright answer;
+- the learned signal gives the pick next to nothing while it clearly prefers another
+  entry: the two disagree, so ask;
+- two entries lead by almost the same and neither points to the other: ask.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from bot._kb import Entry
+from bot._match import Match, Matcher
+from bot._types import Lang
+
+#: How much the learned score adds to the hand score when ranking.
+FUSE_LEARNED = 0.5
+#: Logistic weights of the confidence: bias, hand score, learned score, lead over the
+#: runner-up (fused). Fitted on tune (x5) plus the project's sets; see the module doc.
+W_BIAS = -2.71
+W_HAND = 5.78
+W_LEARNED = 5.43
+W_LEAD = 1.16
+#: Confidence from which the best entry is answered outright (about 97% right on tune).
+ANSWER_AT = 0.80
+#: Below ANSWER_AT but at least this: "did you mean" with the best three.
+CLARIFY_AT = 0.35
+#: A long message (more content words than LONG_WORDS) spreads its weight over the
+#: story around the question: its closest topics are offered from LONG_CLARIFY_AT.
+LONG_WORDS = 10
+LONG_CLARIFY_AT = 0.25
+#: The signals disagree when the learned score of the pick is under this share of the
+#: learned signal's own favourite, and that favourite is a real candidate.
+DISAGREE_SHARE = 0.25
+DISAGREE_MIN = 0.15
+#: Two entries whose fused scores differ by less than this are a tie.
+TIE = 0.04
+#: How many candidates the hand-built signal contributes.
+_POOL = 8
+
+Outcome = Literal["answer", "clarify", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One entry with both signals, their fusion, and the index language that matched."""
+
+    entry: Entry
+    hand: float
+    learned: float
+    fused: float
+    lang: Lang
+    capped: bool
+
+    def as_match(self) -> Match:
+        return Match(self.entry, self.fused, self.lang, self.capped)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    confidence: float
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    def matches(self, limit: int = 3) -> list[Match]:
+        return [c.as_match() for c in self.candidates[:limit]]
+
+
+def confidence(hand: float, learned: float, lead: float) -> float:
+    """Calibrated chance (0..1) that answering this candidate outright is right."""
+    z = W_BIAS + W_HAND * hand + W_LEARNED * learned + W_LEAD * lead
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+class Decider:
+    """Ranks with both signals and makes the decision (answer / clarify / unknown)."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self._index = {e.id: i for i, e in enumerate(matcher.entries)}
+
+    def rank(self, text: str, lang: Lang | None, *, limit: int = 5) -> list[Candidate]:
+        """The best candidates for `text`, by fused score."""
+        hand = self.matcher.match(text, limit=_POOL, lang=lang)
+        learned = self.matcher.learned_scores(text)
+        pool: dict[int, Candidate] = {}
+        for m in hand:
+            i = self._index[m.entry.id]
+            ls = float(learned[i])
+            pool[i] = Candidate(m.entry, m.score, ls, m.score + FUSE_LEARNED * ls, m.lang, m.capped)
+        if learned.size:
+            fallback: Lang = lang or "nl"
+            for i in np.argsort(-learned, kind="stable")[:3].tolist():
+                if i not in pool and learned[i] > 0:
+                    ls = float(learned[i])
+                    entry = self.matcher.entries[i]
+                    pool[i] = Candidate(entry, 0.0, ls, FUSE_LEARNED * ls, fallback, False)
+        ranked = sorted(pool.values(), key=lambda c: (-c.fused, c.entry.id))
+        return ranked[:limit]
+
+    def decide(self, text: str, lang: Lang | None, *, words: int = 0) -> Decision:
+        """Answer, clarify or unknown for `text`; `words` is its count of content words."""
+        ranked = self.rank(text, lang)
+        return decide(ranked, long=words > LONG_WORDS)
+
+
+def decide(ranked: Sequence[Candidate], *, long: bool = False) -> Decision:
+    """The decision on ranked candidates (best first)."""
+    if not ranked:
+        return Decision("unknown", 0.0, ())
+    best = ranked[0]
+    runner = ranked[1].fused if len(ranked) > 1 else 0.0
+    conf = confidence(best.hand, best.learned, best.fused - runner)
+    top_learned = max(c.learned for c in ranked)
+    disagree = top_learned >= DISAGREE_MIN and best.learned < DISAGREE_SHARE * top_learned
+    close = [c for c in ranked[1:3] if best.fused - c.fused < TIE]
+    tie = any(
+        c.entry.id not in best.entry.related and best.entry.id not in c.entry.related
+        for c in close
+    )
+    if conf >= ANSWER_AT and not (best.capped or disagree or tie):
+        return Decision("answer", conf, tuple(ranked))
+    if conf >= (LONG_CLARIFY_AT if long else CLARIFY_AT):
+        return Decision("clarify", conf, tuple(ranked))
+    return Decision("unknown", conf, tuple(ranked))
