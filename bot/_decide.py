@@ -57,6 +57,8 @@ DISAGREE_SHARE = 0.25
 DISAGREE_MIN = 0.15
 #: Two entries whose fused scores differ by less than this are a tie.
 TIE = 0.04
+#: A learned score from which it may break a tie of the hand signal.
+LEARNED_SURE = 0.2
 #: How many candidates the hand-built signal contributes.
 _POOL = 8
 
@@ -139,7 +141,14 @@ def decide(ranked: Sequence[Candidate], *, long: bool = False) -> Decision:
     conf = confidence(best.hand, best.learned, best.fused - runner)
     top_learned = max(c.learned for c in ranked)
     disagree = top_learned >= DISAGREE_MIN and best.learned < DISAGREE_SHARE * top_learned
-    close = [c for c in ranked[1:3] if best.fused - c.fused < TIE]
+    # When the hand signal cannot tell two entries apart, only a learned signal that
+    # is sure of itself may choose between them.
+    weak = best.learned < LEARNED_SURE
+    close = [
+        c
+        for c in ranked[1:3]
+        if best.fused - c.fused < TIE or (weak and abs(best.hand - c.hand) < TIE)
+    ]
     tie = any(
         c.entry.id not in best.entry.related and best.entry.id not in c.entry.related
         for c in close
