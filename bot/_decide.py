@@ -31,6 +31,7 @@ from typing import Literal
 
 import numpy as np
 
+from bot._analysis import Analysis, Reader
 from bot._kb import Entry
 from bot._match import Match, Matcher
 from bot._types import Lang
@@ -59,6 +60,8 @@ DISAGREE_MIN = 0.15
 TIE = 0.04
 #: A learned score from which it may break a tie of the hand signal.
 LEARNED_SURE = 0.2
+#: How many of a long message's question sentences are decided on their own (the last).
+_QUESTIONS = 3
 #: How many candidates the hand-built signal contributes.
 _POOL = 8
 
@@ -130,6 +133,36 @@ class Decider:
         """Answer, clarify or unknown for `text`; `words` is its count of content words."""
         ranked = self.rank(text, lang)
         return decide(ranked, long=words > LONG_WORDS)
+
+    def decide_message(
+        self, a: Analysis, reader: Reader, lang: Lang | None
+    ) -> tuple[Decision, Candidate | None]:
+        """The decision on a whole message, and a second question's topic to offer.
+
+        A long message tells a story and asks at the end, or asks two things: each
+        sentence that asks something is also decided on its own, the surest decision
+        is answered, and another question with a different topic is offered beside it.
+        """
+        words = len(self.matcher.analyser.folded_words(a.topic))
+        whole = self.decide(a.topic, lang, words=words)
+        if words <= LONG_WORDS or len(a.sentences) < 2 or not a.questions:
+            return whole, None
+        parts = [self.decide(reader.topic(q), lang) for q in a.questions[-_QUESTIONS:]]
+        options = [whole, *parts]
+        main = max(options, key=lambda d: (d.outcome == "answer", d.confidence))
+        chosen = main.best.entry.id if main.best else ""
+        other = next(
+            (
+                d.best
+                for d in sorted(parts, key=lambda d: -d.confidence)
+                if d.best is not None
+                and d.outcome != "unknown"
+                and d.best.entry.id != chosen
+                and chosen not in d.best.entry.related
+            ),
+            None,
+        )
+        return main, other
 
 
 def decide(ranked: Sequence[Candidate], *, long: bool = False) -> Decision:

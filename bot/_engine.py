@@ -21,7 +21,8 @@ from bot._decide import Decider, Decision
 from bot._match import Match, Matcher
 from bot._routing import Router
 from bot._state import ConversationStore, State
-from bot._text import clean_input, fold, guess_language, has_words
+from bot._analysis import Analysis, Reader, load_names
+from bot._text import fold, has_words
 from bot._types import Channel, Choice, CrisisNotice, Lang, Message, Reply, ReplyKind
 
 log = logging.getLogger("wegwijzer.engine")
@@ -47,6 +48,7 @@ class Engine:
         self.kb = kb
         self.matcher = Matcher(kb)
         self.decider = Decider(self.matcher)
+        self.reader = Reader(load_names(kb.root), self.matcher.vocabulary)
         self.crisis = CrisisDetector(
             kb.crisis, kb.crisis_exclusions, kb.crisis_together, kb.crisis_model
         )
@@ -110,21 +112,19 @@ class Engine:
     def _respond(self, msg: Message, state: State) -> Reply:
         raw = msg.text or ""
         truncated = len(raw) > MAX_MESSAGE_CHARS
-        text = clean_input(raw[:MAX_MESSAGE_CHARS])
-        folded = fold(text)
-        guess, certainty = guess_language(folded)
+        analysis = self.reader.read(raw[:MAX_MESSAGE_CHARS])
+        guess, certainty = analysis.lang, analysis.certainty
         if not state.lang_chosen and guess is not None and (certainty >= 0.3 or state.lang is None):
             state.lang = guess
         lang: Lang = state.lang or msg.lang_hint or "nl"
-        reply = self._route(msg, state, text, folded, lang, guess)
+        reply = self._route(msg, state, analysis, lang)
         if truncated:
             notice = self.kb.text("truncated", reply.lang, limit=MAX_MESSAGE_CHARS)
             reply = replace(reply, text=f"{notice}\n\n{reply.text}" if reply.text else notice)
         return reply
 
-    def _route(
-        self, msg: Message, state: State, text: str, folded: str, lang: Lang, guess: Lang | None
-    ) -> Reply:
+    def _route(self, msg: Message, state: State, analysis: Analysis, lang: Lang) -> Reply:
+        text, folded, guess = analysis.text, analysis.folded, analysis.lang
         if msg.action:
             return self._action(msg.action, state, lang, msg.channel)
         if not has_words(text):
@@ -165,7 +165,7 @@ class Engine:
                 break
         if msg.channel is Channel.GROUP:
             return self._group(lang)
-        return self._answer_question(text, state, lang, guess)
+        return self._answer_question(analysis, state, lang, guess)
 
     def _action(self, action: str, state: State, lang: Lang, channel: Channel) -> Reply:
         name, _, arg = action.partition(":")
@@ -183,14 +183,16 @@ class Engine:
 
     # ------------------------------------------------------------------ matching
 
-    def _answer_question(self, text: str, state: State, lang: Lang, guess: Lang | None) -> Reply:
+    def _answer_question(
+        self, analysis: Analysis, state: State, lang: Lang, guess: Lang | None
+    ) -> Reply:
+        text = analysis.text
         if guess is None:
             guess = self.matcher.language_of(text)
             if guess is not None and not state.lang_chosen:
                 lang = guess
                 state.lang = state.lang or guess
-        words = len(self.matcher.analyser.words(text, lang))
-        decision = self.decider.decide(text, guess, words=words)
+        decision, other = self.decider.decide_message(analysis, self.reader, guess)
         best = decision.best
         if guess is None and not state.lang_chosen and best is not None:
             # No language signal at all: the index that matched decides.
@@ -205,7 +207,15 @@ class Engine:
                 return self._do_talk(ext, state, lang)
             return self._unknown(lang)
         if decision.outcome == "answer":
-            return self._entry_reply(best.entry, state, lang, decision.confidence, external)
+            reply = self._entry_reply(best.entry, state, lang, decision.confidence, external)
+            if other is None:
+                return reply
+            # A second question in the same message: offered first among the choices.
+            extra = Choice(1, other.entry.text(lang).title, f"entry:{other.entry.id}")
+            rest = [c for c in reply.choices if c.action != extra.action][:3]
+            choices = (extra, *(replace(c, number=i + 2) for i, c in enumerate(rest)))
+            prompt = reply.choices_prompt or self.kb.text("related_prompt", lang)
+            return replace(reply, choices=choices, choices_prompt=prompt)
         return self._clarify(decision.matches(3), state, lang, decision.confidence, external, 0.0)
 
     def _entry_reply(

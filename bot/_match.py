@@ -364,6 +364,14 @@ class Matcher:
                     out.append((i, self.analyser.folded_words(fold(text))))
         return out
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every folded word of the knowledge base (any language), synonyms included."""
+        words: set[str] = set(self.analyser.single)
+        for index in self.indexes.values():
+            words.update(index.surface)
+        return frozenset(words)
+
     def learned_scores(self, text: str) -> FloatArray:
         """The learned ranker's score (cosine 0..1) for every entry, by entry index."""
         return self.ranker.scores(self.analyser.folded_words(fold(text)))
