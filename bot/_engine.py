@@ -134,7 +134,7 @@ class Engine:
                 self.kb.text("invalid", lang),
                 choices=self._start_choices(lang),
             )
-        signal = self.crisis.signal(text)
+        signal = self.crisis.signal(text, folded=folded)
         if signal == "model":
             return self._uncertain_crisis(state, text, lang, guess)
         if signal is not None:
@@ -198,7 +198,7 @@ class Engine:
             # No language signal at all: the index that matched decides.
             lang = best.lang
             state.lang = state.lang or lang
-        external = self.router.wants_external(text)
+        external = self.router.wants_external(text, folded=analysis.folded)
         if best is None or decision.outcome == "unknown":
             log.debug("no confident match")
             if external:
