@@ -41,9 +41,9 @@ FUSE_LEARNED = 0.5
 #: Logistic weights of the confidence: bias, hand score, learned score, lead over the
 #: runner-up (fused). Fitted on tune (x5) plus the project's sets; see the module doc.
 W_BIAS = -2.71
-W_HAND = 5.78
-W_LEARNED = 5.43
-W_LEAD = 1.16
+W_HAND = 5.50
+W_LEARNED = 6.03
+W_LEAD = 0.98
 #: Confidence from which the best entry is answered outright (about 97% right on tune).
 ANSWER_AT = 0.80
 #: Below ANSWER_AT but at least this: "did you mean" with the best three.

@@ -351,7 +351,7 @@ class Matcher:
         self.entries = kb.entries
         self.analyser = Analyser(kb.synonyms)
         self.indexes = {lang: _LangIndex(lang, kb.entries, self.analyser) for lang in LANGS}
-        self.ranker = Ranker(kb.entries, self._phrasing_words(kb.entries))
+        self.ranker = Ranker(len(kb.entries), self._phrasing_words(kb.entries))
 
     def _phrasing_words(self, entries: Sequence[Entry]) -> list[tuple[int, list[str]]]:
         out: list[tuple[int, list[str]]] = []
