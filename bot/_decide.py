@@ -62,6 +62,8 @@ TIE = 0.04
 LEARNED_SURE = 0.2
 #: How many of a long message's question sentences are decided on their own (the last).
 _QUESTIONS = 3
+#: How many candidates the learned signal adds of its own.
+_LEARNED_POOL = 3
 #: How many candidates the hand-built signal contributes.
 _POOL = 8
 
@@ -115,15 +117,18 @@ class Decider:
         hand = self.matcher.match(text, limit=_POOL, lang=lang)
         learned = self.matcher.learned_scores(text)
         pool: dict[int, Candidate] = {}
+        index = self._index
         for m in hand:
-            i = self._index[m.entry.id]
+            i = index[m.entry.id]
             ls = float(learned[i])
             pool[i] = Candidate(m.entry, m.score, ls, m.score + FUSE_LEARNED * ls, m.lang, m.capped)
         if learned.size:
             fallback: Lang = lang or "nl"
-            for i in np.argsort(-learned, kind="stable")[:3].tolist():
-                if i not in pool and learned[i] > 0:
-                    ls = float(learned[i])
+            k = min(_LEARNED_POOL, learned.size)
+            top = np.argpartition(-learned, k - 1)[:k] if learned.size > k else np.arange(k)
+            for i in top.tolist():
+                ls = float(learned[i])
+                if i not in pool and ls > 0:
                     entry = self.matcher.entries[i]
                     pool[i] = Candidate(entry, 0.0, ls, FUSE_LEARNED * ls, fallback, False)
         ranked = sorted(pool.values(), key=lambda c: (-c.fused, c.entry.id))

@@ -135,11 +135,18 @@ class Ranker:
         if not found or sq <= 0:
             return out
         norm = math.sqrt(sq)
-        start, entry, weight = self._start, self._entry, self._weight
-        parts = [(start[k], start[k + 1], w / norm) for k, w in found]
-        idx = np.concatenate([entry[a:b] for a, b, _ in parts])
-        val = np.concatenate([weight[a:b] * q for a, b, q in parts])
-        out += np.bincount(idx, weights=val, minlength=self.size)
+        # All posting ranges gathered in a few array operations, however many features.
+        keys = np.fromiter((k for k, _ in found), dtype=np.int64, count=len(found))
+        qw = np.fromiter((w for _, w in found), dtype=np.float64, count=len(found)) / norm
+        starts = self._start[keys]
+        lens = self._start[keys + 1] - starts
+        total = int(lens.sum())
+        if total == 0:
+            return out
+        offsets = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        pos = np.arange(total, dtype=np.int64) + offsets
+        vals = self._weight[pos] * np.repeat(qw, lens)
+        out += np.bincount(self._entry[pos], weights=vals, minlength=self.size)
         return out
 
 
