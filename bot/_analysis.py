@@ -81,10 +81,22 @@ class Analysis:
 class Reader:
     """Reads messages for one knowledge base (its name list and its vocabulary)."""
 
-    def __init__(self, names: Iterable[str] = (), vocabulary: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        names: Iterable[str] = (),
+        vocabulary: Collection[str] = (),
+        kinds: Iterable[str] = (),
+    ) -> None:
+        """Args:
+        names: Names of organisations and places, taken out unless the knowledge base's
+            questions use them as a word.
+        vocabulary: The folded words of the knowledge base's questions.
+        kinds: Words for a kind of organisation ("ministerie"), always taken out.
+        """
         self.vocabulary = vocabulary
-        phrases = sorted({f for n in names if (f := fold(n))}, key=len, reverse=True)
-        phrases = [p for p in phrases if p not in vocabulary]
+        phrases = [p for n in names if (p := fold(n)) and p not in vocabulary]
+        phrases += [p for k in kinds if (p := fold(k))]
+        phrases = sorted(set(phrases), key=len, reverse=True)
         self._names = (
             re.compile(r"(?<!\S)(?:" + "|".join(map(re.escape, phrases)) + r")(?!\S)")
             if phrases
@@ -124,16 +136,23 @@ def _asks(sentence: str) -> bool:
     return bool(first) and first[0] in _QUESTION_WORDS
 
 
-def load_names(root: Path) -> list[str]:
-    """The name lists of a knowledge folder; none when the file is missing or unreadable
-    (names only help matching: a broken list must not stop the bot)."""
+def load_reader(root: Path, vocabulary: Collection[str]) -> Reader:
+    """A reader with the name lists of a knowledge folder; without them when the file is
+    missing or unreadable (names only help matching: a broken list must not stop the bot)."""
     path = root / NAMES_FILE
-    if not path.is_file():
-        return []
-    try:
-        data = load_yaml_file(path)
-    except YamlProblem:
-        return []
-    if not isinstance(data, dict):
-        return []
-    return [str(n) for group in data.values() if isinstance(group, list) for n in group]
+    data: object = {}
+    if path.is_file():
+        try:
+            data = load_yaml_file(path)
+        except YamlProblem:
+            data = {}
+    groups = data if isinstance(data, dict) else {}
+
+    def group(*keys: str) -> list[str]:
+        return [str(n) for k in keys if isinstance(groups.get(k), list) for n in groups[k]]
+
+    return Reader(group("organisations", "places"), vocabulary, group(_KINDS))
+
+
+#: The group of names.yaml with words for a kind of organisation.
+_KINDS = "organisation_words"

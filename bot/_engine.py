@@ -21,7 +21,7 @@ from bot._decide import Decider, Decision
 from bot._match import Match, Matcher
 from bot._routing import Router
 from bot._state import ConversationStore, State
-from bot._analysis import Analysis, Reader, load_names
+from bot._analysis import Analysis, load_reader
 from bot._text import fold, has_words
 from bot._types import Channel, Choice, CrisisNotice, Lang, Message, Reply, ReplyKind
 
@@ -48,7 +48,7 @@ class Engine:
         self.kb = kb
         self.matcher = Matcher(kb)
         self.decider = Decider(self.matcher)
-        self.reader = Reader(load_names(kb.root), self.matcher.vocabulary)
+        self.reader = load_reader(kb.root, self.matcher.vocabulary)
         self.crisis = CrisisDetector(
             kb.crisis, kb.crisis_exclusions, kb.crisis_together, kb.crisis_model
         )

@@ -366,10 +366,12 @@ class Matcher:
 
     @property
     def vocabulary(self) -> frozenset[str]:
-        """Every folded word of the knowledge base (any language), synonyms included."""
+        """The folded words people's questions use in the knowledge base (titles and
+        questions, any language) and every spelling in the synonym lists; words found
+        only in answer texts are not in it ("Defensie" named in an answer is no topic)."""
         words: set[str] = set(self.analyser.single)
         for index in self.indexes.values():
-            words.update(index.surface)
+            words.update(index.own_words)
         return frozenset(words)
 
     def learned_scores(self, text: str) -> FloatArray:
