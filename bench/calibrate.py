@@ -76,7 +76,7 @@ def main() -> int:
     w = np.zeros(Xa.shape[1])
     for _ in range(30000):
         p = 1 / (1 + np.exp(-Xa @ w))
-        w -= (Xa.T @ ((p - ya) * swa) / swa.sum() + args.l2 * np.r_[0, w[1:]])
+        w -= Xa.T @ ((p - ya) * swa) / swa.sum() + args.l2 * np.r_[0, w[1:]]
     print("W_BIAS, W_HAND, W_LEARNED, W_LEAD =", ", ".join(f"{v:.2f}" for v in w))
     for name, rs in data.items():
         Xs = np.hstack([np.ones((len(rs), 1)), np.array([f for f, *_ in rs])])
@@ -84,7 +84,9 @@ def main() -> int:
         for t in (0.6, 0.7, 0.8, 0.9):
             ans = [(pi >= t and not v) for pi, (_, _, v, _) in zip(p, rs, strict=True)]
             right = sum(a and r for a, (_, r, _, _) in zip(ans, rs, strict=True))
-            wrong_in = sum(a and not r and g == "in" for a, (_, r, _, g) in zip(ans, rs, strict=True))
+            wrong_in = sum(
+                a and not r and g == "in" for a, (_, r, _, g) in zip(ans, rs, strict=True)
+            )
             oos = sum(a and g == "oos" for a, (_, _, _, g) in zip(ans, rs, strict=True))
             n_in = sum(g == "in" for *_, g in rs)
             print(f"  {name:>14} at {t}: right {right}/{n_in} wrong {wrong_in} oos answered {oos}")

@@ -228,7 +228,7 @@ def main() -> int:
     print("load_s: reading and checking the YAML; index_s: building the matcher's index")
     real = [Path(p) for p in args.real.split(",") if p]
     if real:
-        from realsets import report  # noqa: PLC0415 (bench/ is not a package)
+        from realsets import report
 
         print("real questions, strict (answered outright and right):")
         print("\n".join(report(Engine(load_knowledge_base(REPO / "knowledge")), real)))

@@ -49,7 +49,11 @@ def rows_for(engine: Engine, path: Path) -> list[dict[str, Any]]:
         group = "oos" if item.get("oos") else "crisis" if item.get("crisis") else "in"
         right = []
         if group == "in":
-            right = [eid for eid, (routes, text) in replies[reply.lang].items() if judge(item, routes, True, text)]
+            right = [
+                eid
+                for eid, (routes, text) in replies[reply.lang].items()
+                if judge(item, routes, True, text)
+            ]
         trace = {
             "hand": [(m.entry.id, m.score) for m in engine.matcher.match(q, limit=5)],
             "learned": [(m.entry.id, m.score) for m in engine.matcher.learned(q)],

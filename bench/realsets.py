@@ -17,6 +17,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +142,11 @@ def score_set(engine: Engine, path: Path) -> tuple[dict[str, Tally], list[tuple[
         lang = reply.lang
         t = tallies["engine"]
         routes = set(reply.routes)
-        if "emergency" in routes and group != "crisis" and "emergency" not in (item.get("route") or []):
+        if (
+            "emergency" in routes
+            and group != "crisis"
+            and "emergency" not in (item.get("route") or [])
+        ):
             t.false_crisis += 1
         ok = judge(item, routes, reply.kind is ReplyKind.ANSWER, reply.plain_text())
         _count(t, group, ok, reply.kind)
@@ -187,7 +192,7 @@ def _count(t: Tally, group: str, ok: bool, kind: ReplyKind) -> None:
 
 def reliability_table(points: list[tuple[float, bool]]) -> list[str]:
     lines = ["  confidence     questions  best entry right"]
-    for lo, hi in zip(BUCKETS, BUCKETS[1:], strict=False):
+    for lo, hi in pairwise(BUCKETS):
         inside = [r for c, r in points if lo <= c < hi]
         share = f"{100 * sum(inside) / len(inside):5.1f}%" if inside else "  n/a"
         lines.append(f"  {lo:.2f}-{min(hi, 1.0):.2f}    {len(inside):>9}  {share}")
@@ -212,7 +217,9 @@ def report(engine: Engine, paths: list[Path]) -> list[str]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("sets", nargs="+", type=Path)
     args = ap.parse_args()
     engine = Engine(load_knowledge_base(REPO / "knowledge"))

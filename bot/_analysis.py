@@ -53,9 +53,54 @@ _DATES = re.compile(
 )
 #: Words that start a question: a sentence starting with one asks something.
 _QUESTION_WORDS = frozenset(
-    "wat wie waar wanneer waarom hoe hoeveel hoelang welke welk kan kun kunt mag moet "
-    "heb heeft ben is zijn wordt word zou klopt what who where when why how which can "
-    "could may must should do does did is are am will would have has".split()
+    [
+        "wat",
+        "wie",
+        "waar",
+        "wanneer",
+        "waarom",
+        "hoe",
+        "hoeveel",
+        "hoelang",
+        "welke",
+        "welk",
+        "kan",
+        "kun",
+        "kunt",
+        "mag",
+        "moet",
+        "heb",
+        "heeft",
+        "ben",
+        "is",
+        "zijn",
+        "wordt",
+        "word",
+        "zou",
+        "klopt",
+        "what",
+        "who",
+        "where",
+        "when",
+        "why",
+        "how",
+        "which",
+        "can",
+        "could",
+        "may",
+        "must",
+        "should",
+        "do",
+        "does",
+        "did",
+        "is",
+        "are",
+        "am",
+        "will",
+        "would",
+        "have",
+        "has",
+    ]
 )
 
 

@@ -188,8 +188,7 @@ def decide(ranked: Sequence[Candidate], *, long: bool = False) -> Decision:
         if best.fused - c.fused < TIE or (weak and abs(best.hand - c.hand) < TIE)
     ]
     tie = any(
-        c.entry.id not in best.entry.related and best.entry.id not in c.entry.related
-        for c in close
+        c.entry.id not in best.entry.related and best.entry.id not in c.entry.related for c in close
     )
     if conf >= ANSWER_AT and not (best.capped or disagree or tie):
         return Decision("answer", conf, tuple(ranked))

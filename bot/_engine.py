@@ -15,13 +15,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
+from bot._analysis import Analysis, load_reader
 from bot._crisis import CrisisDetector
-from bot._kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot._decide import Decider, Decision
+from bot._kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot._match import Match, Matcher
 from bot._routing import Router
 from bot._state import ConversationStore, State
-from bot._analysis import Analysis, load_reader
 from bot._text import fold, has_words
 from bot._types import Channel, Choice, CrisisNotice, Lang, Message, Reply, ReplyKind
 

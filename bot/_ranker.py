@@ -4,26 +4,30 @@ It is trained at load time from the knowledge base's own titles, questions and k
 (no model file to go stale when coordinators edit entries): each entry becomes one TF-IDF
 vector over the words, word pairs and character 3-5-grams of each word of its phrasings
 (a nearest-centroid classifier, closed-form), and a question scores the cosine with every
-entry through an inverted index. (The mean of unit vectors per phrasing measured the
-same on tune, 56 against 55 right of 77, lower on the project's sets, and trains slower.) Character n-grams carry what the hand-written analysis
-cannot list: other word endings, compounds, typos.
+entry through an inverted index. Character n-grams carry what the hand-written analysis
+cannot list: other word endings, compounds, typos. (The mean of unit vectors per phrasing
+measured the same on tune, 56 against 55 right of 77, lower on the project's sets, and
+trained slower.)
 
-Training is deterministic (entries in order, features sorted) and costs about as much as
-the word index: n-grams are cut once per distinct word, and the index is three numpy
-arrays (CSR), not a dictionary per entry. Nothing of a question is kept.
+Features are hashed (CRC-32, the same in every process) into a fixed space, so neither
+training nor the index keeps a dictionary of strings: at 100 times the bundled knowledge
+base a dictionary per feature took gigabytes. Training is deterministic and costs about
+as much as the word index. Nothing of a question is kept.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
 #: Character n-gram lengths taken from each word (with a boundary mark on both sides).
 NGRAMS = (3, 4, 5)
+#: Size of the hashed feature space: at 2**20, collisions cost one question of tune.
+DIM = 1 << 22
 #: Longer "words" are pasted data, not words: no n-grams from them.
 _MAX_WORD = 40
 #: Relative weight of the feature families (whole words carry the most meaning).
@@ -35,6 +39,11 @@ _GRAM_WEIGHT = 0.35
 _MAX_DF_SHARE = 0.3
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def _h(feature: str) -> int:
+    return zlib.crc32(feature.encode()) & (DIM - 1)
 
 
 def grams(word: str) -> list[str]:
@@ -57,61 +66,65 @@ class Ranker:
                 keyword, grouped by entry.
         """
         self.size = size
-        self._grams: dict[str, list[str]] = {}
-        per_entry: list[tuple[int, Counter[str]]] = []
-        for i, words in phrasings:
-            if not per_entry or per_entry[-1][0] != i:
-                per_entry.append((i, Counter()))
-            per_entry[-1][1].update(self._features(words, remember=True))
-        df: Counter[str] = Counter()
-        for _, c in per_entry:
-            df.update(c.keys())
+        cache: dict[str, list[int]] = {}
+        # Per entry: its distinct features and their summed weights (term frequency).
+        per_entry: list[tuple[int, IntArray, FloatArray]] = []
+        ids: list[int] = []
+        weights: list[float] = []
+        current = -1
+        for i, words in [*phrasings, (-2, [])]:
+            if i != current:
+                if ids:
+                    uniq, inverse = np.unique(np.array(ids, dtype=np.int64), return_inverse=True)
+                    tf = np.bincount(
+                        inverse, weights=np.array(weights), minlength=len(uniq)
+                    ).astype(np.float64)
+                    per_entry.append((current, uniq, tf))
+                current, ids, weights = i, [], []
+            self._add(words, ids, weights, cache)
+        df = np.zeros(DIM, dtype=np.int32)
+        for _, uniq, _ in per_entry:
+            df[uniq] += 1
         n = max(size, 1)
-        self.idf = {f: math.log((1 + n) / (1 + d)) + 1.0 for f, d in df.items()}
-        #: What a feature the knowledge base never uses weighs in a question's norm.
-        self.unknown_idf = math.log(1 + n) + 1.0
-        limit = max(3, int(_MAX_DF_SHARE * n))
-        ids = {f: k for k, f in enumerate(sorted(f for f, d in df.items() if d <= limit))}
-        self._ids = ids
-        rows: list[npt.NDArray[np.int64]] = []
+        #: IDF by feature; a feature no entry has gets the highest (it counts in a
+        #: question's norm: what the knowledge base never says is another topic).
+        self._idf = (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
+        indexed = (df > 0) & (df <= max(3, int(_MAX_DF_SHARE * n)))
+        rows: list[IntArray] = []
         cols: list[npt.NDArray[np.int32]] = []
-        vals: list[FloatArray] = []
-        for i, c in per_entry:
-            vec = self._unit(c)
-            kept = sorted((ids[f], w) for f, w in vec.items() if f in ids)
-            if kept:
-                rows.append(np.fromiter((k for k, _ in kept), dtype=np.int64, count=len(kept)))
-                vals.append(np.fromiter((w for _, w in kept), dtype=np.float64, count=len(kept)))
-                cols.append(np.full(len(kept), i, dtype=np.int32))
+        vals: list[npt.NDArray[np.float32]] = []
+        for i, uniq, tf in per_entry:
+            w = _sublinear(tf) * self._idf[uniq].astype(np.float64)
+            norm = float(np.sqrt(np.dot(w, w)))
+            keep = indexed[uniq]
+            if norm <= 0 or not keep.any():
+                continue
+            rows.append(uniq[keep])
+            vals.append((w[keep] / norm).astype(np.float32))
+            cols.append(np.full(int(keep.sum()), i, dtype=np.int32))
         del per_entry
-        self._grams.clear()  # only needed while training; questions cut their own
         row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         order = np.argsort(row, kind="stable")
         self._entry = (np.concatenate(cols) if cols else np.zeros(0, np.int32))[order]
-        self._weight = (np.concatenate(vals) if vals else np.zeros(0))[order]
-        self._start = np.searchsorted(row[order], np.arange(len(ids) + 1)).astype(np.int64)
+        self._weight = (np.concatenate(vals) if vals else np.zeros(0, np.float32))[order]
+        self._start = np.searchsorted(row[order], np.arange(DIM + 1)).astype(np.int32)
 
-    def _unit(self, feats: Counter[str]) -> dict[str, float]:
-        idf = self.idf
-        vec = {f: _sublinear(tf) * idf[f] for f, tf in feats.items()}
-        norm = math.sqrt(math.fsum(w * w for w in vec.values()))
-        return {f: w / norm for f, w in vec.items()} if norm > 0 else {}
-
-    def _features(self, words: Sequence[str], *, remember: bool = False) -> Counter[str]:
-        out: Counter[str] = Counter()
-        cache = self._grams
+    @staticmethod
+    def _add(
+        words: Sequence[str], ids: list[int], weights: list[float], cache: dict[str, list[int]]
+    ) -> None:
+        """Append the hashed features of one text (content words) to ids and weights."""
         for word in words:
-            out["w" + word] += _WORD_WEIGHT
-            gs = cache.get(word)
-            if gs is None:
-                gs = grams(word)
-                if remember:
-                    cache[word] = gs
-            for g in gs:
-                out[g] += _GRAM_WEIGHT
-        for a, b in zip(words, words[1:], strict=False):
-            out[f"p{a} {b}"] += _PAIR_WEIGHT
-        return out
+            hashed = cache.get(word)
+            if hashed is None:
+                hashed = [_h("w" + word), *map(_h, grams(word))]
+                cache[word] = hashed
+            ids.extend(hashed)
+            weights.append(_WORD_WEIGHT)
+            weights.extend([_GRAM_WEIGHT] * (len(hashed) - 1))
+        for a, b in pairwise(words):
+            ids.append(_h(f"p{a} {b}"))
+            weights.append(_PAIR_WEIGHT)
 
     def scores(self, words: Sequence[str]) -> FloatArray:
         """Cosine (0..1) of the question with every entry, by entry index.
@@ -120,36 +133,30 @@ class Ranker:
         question that is mostly about something else scores low everywhere.
         """
         out: FloatArray = np.zeros(self.size, dtype=np.float64)
-        feats = self._features(words)
-        if not feats:
+        ids: list[int] = []
+        weights: list[float] = []
+        self._add(words, ids, weights, {})
+        if not ids:
             return out
-        idf, ids, unknown = self.idf, self._ids, self.unknown_idf
-        sq = 0.0
-        found: list[tuple[int, float]] = []
-        for f, tf in feats.items():
-            w = _sublinear(tf) * idf.get(f, unknown)
-            sq += w * w
-            k = ids.get(f)
-            if k is not None:
-                found.append((k, w))
-        if not found or sq <= 0:
+        uniq, inverse = np.unique(np.array(ids, dtype=np.int64), return_inverse=True)
+        tf = np.bincount(inverse, weights=np.array(weights), minlength=len(uniq)).astype(np.float64)
+        q = _sublinear(tf) * self._idf[uniq].astype(np.float64)
+        norm = float(np.sqrt(np.dot(q, q)))
+        if norm <= 0:
             return out
-        norm = math.sqrt(sq)
-        # All posting ranges gathered in a few array operations, however many features.
-        keys = np.fromiter((k for k, _ in found), dtype=np.int64, count=len(found))
-        qw = np.fromiter((w for _, w in found), dtype=np.float64, count=len(found)) / norm
-        starts = self._start[keys]
-        lens = self._start[keys + 1] - starts
+        starts = self._start[uniq].astype(np.int64)
+        lens = self._start[uniq + 1].astype(np.int64) - starts
         total = int(lens.sum())
         if total == 0:
             return out
-        offsets = np.repeat(starts - (np.cumsum(lens) - lens), lens)
-        pos = np.arange(total, dtype=np.int64) + offsets
-        vals = self._weight[pos] * np.repeat(qw, lens)
+        # All posting ranges gathered in a few array operations, however many features.
+        pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        vals = self._weight[pos] * np.repeat(q / norm, lens)
         out += np.bincount(self._entry[pos], weights=vals, minlength=self.size)
         return out
 
 
-def _sublinear(tf: float) -> float:
+def _sublinear(tf: FloatArray) -> FloatArray:
     """1 + log(tf) for counts of one or more; a lone light feature keeps its weight."""
-    return 1.0 + math.log(tf) if tf >= 1 else tf
+    safe = np.maximum(tf, 1e-12)
+    return np.where(tf >= 1, 1.0 + np.log(safe), tf)

@@ -126,9 +126,7 @@ def has_words(text: str) -> bool:
 def _word_list(name: str) -> frozenset[str]:
     """One word list of `bot/lexicon/` (one folded word a line, `#` comments)."""
     text = (_LEXICON / name).read_text(encoding="utf-8")
-    return frozenset(
-        w for line in text.splitlines() if (w := line.split("#", 1)[0].strip())
-    )
+    return frozenset(w for line in text.splitlines() if (w := line.split("#", 1)[0].strip()))
 
 
 # Word lists are data, kept beside the code (bot/lexicon/): the crisis model's features

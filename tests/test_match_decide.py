@@ -26,9 +26,9 @@ def real_engine() -> Engine:
 
 
 def test_reader_finds_sentences_and_questions() -> None:
-    a = Reader().read("Ik werk hier al tien jaar. Mijn baas pest me. Wat kan ik doen? En mag ik verlof")
+    a = Reader().read("Ik werk hier al jaren. Mijn baas pest me. Wat kan ik doen? Mag ik verlof")
     assert len(a.sentences) == 4
-    assert a.questions == ("Wat kan ik doen?", "En mag ik verlof")[:1] or "Wat kan ik doen?" in a.questions
+    assert a.questions == ("Wat kan ik doen?", "Mag ik verlof")
     assert a.lang == "nl"
     assert a.folded.startswith("ik werk hier")
 
