@@ -181,9 +181,10 @@ def _asks(sentence: str) -> bool:
     return bool(first) and first[0] in _QUESTION_WORDS
 
 
-def load_reader(root: Path, vocabulary: Collection[str]) -> Reader:
+def load_reader(root: Path, vocabulary: Collection[str], own: Iterable[str] = ()) -> Reader:
     """A reader with the name lists of a knowledge folder; without them when the file is
-    missing or unreadable (names only help matching: a broken list must not stop the bot)."""
+    missing or unreadable (names only help matching: a broken list must not stop the bot).
+    `own` adds the names and aliases of the organisations the knowledge base has."""
     path = root / NAMES_FILE
     data: object = {}
     if path.is_file():
@@ -196,7 +197,7 @@ def load_reader(root: Path, vocabulary: Collection[str]) -> Reader:
     def group(*keys: str) -> list[str]:
         return [str(n) for k in keys if isinstance(groups.get(k), list) for n in groups[k]]
 
-    return Reader(group("organisations", "places"), vocabulary, group(_KINDS))
+    return Reader([*group("organisations", "places"), *own], vocabulary, group(_KINDS))
 
 
 #: The group of names.yaml with words for a kind of organisation.

@@ -48,7 +48,8 @@ class Engine:
         self.kb = kb
         self.matcher = Matcher(kb)
         self.decider = Decider(self.matcher)
-        self.reader = load_reader(kb.root, self.matcher.vocabulary)
+        own = [n for o in kb.organisations for n in (*o.aliases, *o.names.values())]
+        self.reader = load_reader(kb.root, self.matcher.vocabulary, own)
         self.crisis = CrisisDetector(
             kb.crisis, kb.crisis_exclusions, kb.crisis_together, kb.crisis_model
         )
