@@ -38,6 +38,9 @@ _GRAM_WEIGHT = 0.35
 #: and would make every look-up touch every entry: left out of the index.
 _MAX_DF_SHARE = 0.3
 
+#: Most postings one question reads (about a millisecond of array work).
+_BUDGET = 60_000
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -68,7 +71,7 @@ class Ranker:
         self.size = size
         cache: dict[str, list[int]] = {}
         # Per entry: its distinct features and their summed weights (term frequency).
-        per_entry: list[tuple[int, IntArray, FloatArray]] = []
+        per_entry: list[tuple[int, npt.NDArray[np.int32], npt.NDArray[np.float32]]] = []
         ids: list[int] = []
         weights: list[float] = []
         current = -1
@@ -79,12 +82,12 @@ class Ranker:
                     tf = np.bincount(
                         inverse, weights=np.array(weights), minlength=len(uniq)
                     ).astype(np.float64)
-                    per_entry.append((current, uniq, tf))
+                    per_entry.append((current, uniq.astype(np.int32), tf.astype(np.float32)))
                 current, ids, weights = i, [], []
             self._add(words, ids, weights, cache)
         df = np.zeros(DIM, dtype=np.int32)
-        for _, uniq, _ in per_entry:
-            df[uniq] += 1
+        for _, feats, _ in per_entry:
+            df[feats] += 1
         n = max(size, 1)
         #: IDF by feature; a feature no entry has gets the highest (it counts in a
         #: question's norm: what the knowledge base never says is another topic).
@@ -93,13 +96,13 @@ class Ranker:
         rows: list[IntArray] = []
         cols: list[npt.NDArray[np.int32]] = []
         vals: list[npt.NDArray[np.float32]] = []
-        for i, uniq, tf in per_entry:
-            w = _sublinear(tf) * self._idf[uniq].astype(np.float64)
+        for i, feats, counts in per_entry:
+            w = _sublinear(counts.astype(np.float64)) * self._idf[feats].astype(np.float64)
             norm = float(np.sqrt(np.dot(w, w)))
-            keep = indexed[uniq]
+            keep = indexed[feats]
             if norm <= 0 or not keep.any():
                 continue
-            rows.append(uniq[keep])
+            rows.append(feats[keep].astype(np.int64))
             vals.append((w[keep] / norm).astype(np.float32))
             cols.append(np.full(int(keep.sum()), i, dtype=np.int32))
         del per_entry
@@ -149,6 +152,15 @@ class Ranker:
         total = int(lens.sum())
         if total == 0:
             return out
+        if total > _BUDGET:
+            # A very large knowledge base: the features shared by the most entries (the
+            # least telling ones) are left out first, so a look-up stays bounded.
+            order = np.argsort(lens, kind="stable")
+            keep = order[np.cumsum(lens[order]) <= _BUDGET]
+            uniq, q, starts, lens = uniq[keep], q[keep], starts[keep], lens[keep]
+            total = int(lens.sum())
+            if total == 0:
+                return out
         # All posting ranges gathered in a few array operations, however many features.
         pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
         vals = self._weight[pos] * np.repeat(q / norm, lens)
