@@ -56,6 +56,9 @@ LONG_CLARIFY_AT = 0.25
 #: learned signal's own favourite, and that favourite is a real candidate.
 DISAGREE_SHARE = 0.25
 DISAGREE_MIN = 0.15
+#: A hand score from which the question is taken as one of the entry's own phrasings
+#: (typos forgiven): ranked first, and no disagreement of the learned signal vetoes it.
+EXACT = 0.98
 #: Two entries whose fused scores differ by less than this are a tie.
 TIE = 0.04
 #: A learned score from which it may break a tie of the hand signal.
@@ -131,7 +134,9 @@ class Decider:
                 if i not in pool and ls > 0:
                     entry = self.matcher.entries[i]
                     pool[i] = Candidate(entry, 0.0, ls, FUSE_LEARNED * ls, fallback, False)
-        ranked = sorted(pool.values(), key=lambda c: (-c.fused, c.entry.id))
+        # A question that is (nearly) one of an entry's own phrasings is that entry's:
+        # the learned signal only orders the rest.
+        ranked = sorted(pool.values(), key=lambda c: (c.hand < EXACT, -c.fused, c.entry.id))
         return ranked[:limit]
 
     def decide(self, text: str, lang: Lang | None, *, words: int = 0) -> Decision:
@@ -178,15 +183,23 @@ def decide(ranked: Sequence[Candidate], *, long: bool = False) -> Decision:
     runner = ranked[1].fused if len(ranked) > 1 else 0.0
     conf = confidence(best.hand, best.learned, best.fused - runner)
     top_learned = max(c.learned for c in ranked)
-    disagree = top_learned >= DISAGREE_MIN and best.learned < DISAGREE_SHARE * top_learned
+    disagree = (
+        best.hand < EXACT
+        and top_learned >= DISAGREE_MIN
+        and best.learned < DISAGREE_SHARE * top_learned
+    )
     # When the hand signal cannot tell two entries apart, only a learned signal that
     # is sure of itself may choose between them.
     weak = best.learned < LEARNED_SURE
-    close = [
-        c
-        for c in ranked[1:3]
-        if best.fused - c.fused < TIE or (weak and abs(best.hand - c.hand) < TIE)
-    ]
+    if best.hand >= EXACT:
+        # An own phrasing ties only with another entry's own phrasing.
+        close = [c for c in ranked[1:3] if best.hand - c.hand < TIE]
+    else:
+        close = [
+            c
+            for c in ranked[1:3]
+            if best.fused - c.fused < TIE or (weak and abs(best.hand - c.hand) < TIE)
+        ]
     tie = any(
         c.entry.id not in best.entry.related and best.entry.id not in c.entry.related for c in close
     )
