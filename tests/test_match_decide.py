@@ -156,7 +156,7 @@ def test_capped_hand_score_is_never_answered(real_engine: Engine) -> None:
 
 
 def test_disagreeing_signals_ask_instead(real_engine: Engine) -> None:
-    hand_pick = _cand(real_engine, 0, 0.98, 0.01)
+    hand_pick = _cand(real_engine, 0, 0.90, 0.01)
     learned_pick = _cand(real_engine, 40, 0.30, 0.60)
     assert decide([hand_pick, learned_pick]).outcome == "clarify"
 
@@ -212,3 +212,20 @@ def test_matching_modules_stay_small() -> None:
     for name in ("_text", "_match", "_decide", "_ranker", "_analysis", "_crisis", "_crisis_model"):
         lines = (REPO / "bot" / f"{name}.py").read_text(encoding="utf-8").count("\n")
         assert lines < 500, name
+
+
+def test_own_phrasing_is_not_overruled_by_the_learned_signal(real_engine: Engine) -> None:
+    own = _cand(real_engine, 0, 1.0, 0.05)
+    other = _cand(real_engine, 40, 0.8, 0.7)
+    assert decide([own, other]).outcome == "answer"
+
+
+def test_every_own_phrasing_finds_its_entry(real_engine: Engine) -> None:
+    misses = [
+        (e.id, q)
+        for e in real_engine.kb.entries
+        for t in e.texts.values()
+        for q in t.questions
+        if real_engine.ask(q).entry != e.id
+    ]
+    assert not misses
