@@ -9,14 +9,17 @@ cannot list: other word endings, compounds, typos. (The mean of unit vectors per
 measured the same on tune, 56 against 55 right of 77, lower on the project's sets, and
 trained slower.)
 
-Features are hashed (CRC-32, the same in every process) into a fixed space, so neither
-training nor the index keeps a dictionary of strings: at 100 times the bundled knowledge
-base a dictionary per feature took gigabytes. Training is deterministic and costs about
+Features are hashed (32-bit CRC, the same in every process), so neither training nor
+the index keeps a dictionary of strings (at 100 times the bundled knowledge base a
+dictionary per feature took gigabytes), and rows are given only to the hashes the
+knowledge base uses (a fixed space of 2**20 rows lost a tune question to collisions and
+its arrays doubled the bot's memory). Training is deterministic and costs about
 as much as the word index. Nothing of a question is kept.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Sequence
 from itertools import pairwise
@@ -26,8 +29,6 @@ import numpy.typing as npt
 
 #: Character n-gram lengths taken from each word (with a boundary mark on both sides).
 NGRAMS = (3, 4, 5)
-#: Size of the hashed feature space: at 2**20, collisions cost one question of tune.
-DIM = 1 << 22
 #: Longer "words" are pasted data, not words: no n-grams from them.
 _MAX_WORD = 40
 #: Relative weight of the feature families (whole words carry the most meaning).
@@ -46,7 +47,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 def _h(feature: str) -> int:
-    return zlib.crc32(feature.encode()) & (DIM - 1)
+    return zlib.crc32(feature.encode())
 
 
 def grams(word: str) -> list[str]:
@@ -71,7 +72,7 @@ class Ranker:
         self.size = size
         cache: dict[str, list[int]] = {}
         # Per entry: its distinct features and their summed weights (term frequency).
-        per_entry: list[tuple[int, npt.NDArray[np.int32], npt.NDArray[np.float32]]] = []
+        per_entry: list[tuple[int, IntArray, npt.NDArray[np.float32]]] = []
         ids: list[int] = []
         weights: list[float] = []
         current = -1
@@ -82,27 +83,34 @@ class Ranker:
                     tf = np.bincount(
                         inverse, weights=np.array(weights), minlength=len(uniq)
                     ).astype(np.float64)
-                    per_entry.append((current, uniq.astype(np.int32), tf.astype(np.float32)))
+                    per_entry.append((current, uniq, tf.astype(np.float32)))
                 current, ids, weights = i, [], []
             self._add(words, ids, weights, cache)
-        df = np.zeros(DIM, dtype=np.int32)
+        # The features the knowledge base uses, sorted: a feature's place in this array is
+        # its row in the index (memory grows with the knowledge base, not a fixed space).
+        self._features: IntArray = np.unique(
+            np.concatenate([f for _, f, _ in per_entry]) if per_entry else np.zeros(0, np.int64)
+        )
+        df = np.zeros(len(self._features), dtype=np.int64)
         for _, feats, _ in per_entry:
-            df[feats] += 1
+            df[np.searchsorted(self._features, feats)] += 1
         n = max(size, 1)
-        #: IDF by feature; a feature no entry has gets the highest (it counts in a
+        #: IDF by feature row; a feature no entry has gets `unknown_idf` (it counts in a
         #: question's norm: what the knowledge base never says is another topic).
-        self._idf = (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
-        indexed = (df > 0) & (df <= max(3, int(_MAX_DF_SHARE * n)))
+        self._idf: FloatArray = np.log((1 + n) / (1 + df)) + 1.0
+        self.unknown_idf = math.log(1 + n) + 1.0
+        indexed = df <= max(3, int(_MAX_DF_SHARE * n))
         rows: list[IntArray] = []
         cols: list[npt.NDArray[np.int32]] = []
         vals: list[npt.NDArray[np.float32]] = []
         for i, feats, counts in per_entry:
-            w = _sublinear(counts.astype(np.float64)) * self._idf[feats].astype(np.float64)
+            at = np.searchsorted(self._features, feats)
+            w = _sublinear(counts.astype(np.float64)) * self._idf[at]
             norm = float(np.sqrt(np.dot(w, w)))
-            keep = indexed[feats]
+            keep = indexed[at]
             if norm <= 0 or not keep.any():
                 continue
-            rows.append(feats[keep].astype(np.int64))
+            rows.append(at[keep])
             vals.append((w[keep] / norm).astype(np.float32))
             cols.append(np.full(int(keep.sum()), i, dtype=np.int32))
         del per_entry
@@ -110,7 +118,9 @@ class Ranker:
         order = np.argsort(row, kind="stable")
         self._entry = (np.concatenate(cols) if cols else np.zeros(0, np.int32))[order]
         self._weight = (np.concatenate(vals) if vals else np.zeros(0, np.float32))[order]
-        self._start = np.searchsorted(row[order], np.arange(DIM + 1)).astype(np.int32)
+        #: Where each feature row's postings start in _entry and _weight.
+        self._start: IntArray = np.zeros(len(self._features) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=len(self._features)), out=self._start[1:])
 
     @staticmethod
     def _add(
@@ -143,12 +153,17 @@ class Ranker:
             return out
         uniq, inverse = np.unique(np.array(ids, dtype=np.int64), return_inverse=True)
         tf = np.bincount(inverse, weights=np.array(weights), minlength=len(uniq)).astype(np.float64)
-        q = _sublinear(tf) * self._idf[uniq].astype(np.float64)
-        norm = float(np.sqrt(np.dot(q, q)))
-        if norm <= 0:
+        feats = self._features
+        at = np.minimum(np.searchsorted(feats, uniq), max(len(feats) - 1, 0))
+        known = feats[at] == uniq if len(feats) else np.zeros(len(uniq), dtype=bool)
+        idf = np.where(known, self._idf[at] if len(feats) else 0.0, self.unknown_idf)
+        q_all = _sublinear(tf) * idf
+        norm = float(np.sqrt(np.dot(q_all, q_all)))
+        if norm <= 0 or not known.any():
             return out
-        starts = self._start[uniq].astype(np.int64)
-        lens = self._start[uniq + 1].astype(np.int64) - starts
+        at, q = at[known], q_all[known]
+        starts = self._start[at]
+        lens = self._start[at + 1] - starts
         total = int(lens.sum())
         if total == 0:
             return out
@@ -157,7 +172,7 @@ class Ranker:
             # least telling ones) are left out first, so a look-up stays bounded.
             order = np.argsort(lens, kind="stable")
             keep = order[np.cumsum(lens[order]) <= _BUDGET]
-            uniq, q, starts, lens = uniq[keep], q[keep], starts[keep], lens[keep]
+            q, starts, lens = q[keep], starts[keep], lens[keep]
             total = int(lens.sum())
             if total == 0:
                 return out
