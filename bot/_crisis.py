@@ -125,15 +125,17 @@ class CrisisDetector:
             if p.count(" ") >= 2:
                 self._gapped[p.split()[0]].append(tuple(p.split()))
 
-    def is_crisis(self, text: str) -> bool:
+    def is_crisis(self, text: str, *, folded: str | None = None) -> bool:
         """True when `text` holds a crisis phrase or `together` rule (with small typos),
         or the learned model finds it likely, and no exclusion."""
-        return self.signal(text) is not None
+        return self.signal(text, folded=folded) is not None
 
-    def signal(self, text: str) -> Signal | None:
+    def signal(self, text: str, *, folded: str | None = None) -> Signal | None:
         """What says `text` is a crisis: "rules" (a phrase or `together` rule, with small
-        typos), "model" (only the learned model), or None (nothing, or an exclusion)."""
-        folded = fold(text)
+        typos), "model" (only the learned model), or None (nothing, or an exclusion).
+        `folded` is `fold(text)` when the message's analysis has it already."""
+        if folded is None:
+            folded = fold(text)
         if not folded:
             return None
         words = folded.split()
@@ -142,7 +144,7 @@ class CrisisDetector:
         if self._rules_match(words, folded):
             return "rules"
         # What no phrase or rule foresaw: the learned model's second opinion.
-        if self.model is not None and self.model.is_crisis(text):
+        if self.model is not None and self.model.is_crisis(text, folded=folded):
             return "model"
         return None
 

@@ -45,9 +45,12 @@ _SEED = 1
 _PRUNE = 0.01
 
 
-def features(text: str) -> list[str]:
-    """Content words (both stems) and neighbouring word pairs of a message, sorted."""
-    words = [w for w in fold(text).split() if len(w) <= _MAX_WORD]
+def features(text: str, *, folded: str | None = None) -> list[str]:
+    """Content words (both stems) and neighbouring word pairs of a message, sorted.
+
+    `folded` is `fold(text)` when the caller has it already (the message's analysis).
+    """
+    words = [w for w in (fold(text) if folded is None else folded).split() if len(w) <= _MAX_WORD]
     out: set[str] = set()
     for i, word in enumerate(words):
         if word not in _STOP:
@@ -67,14 +70,14 @@ class CrisisModel:
     threshold: float
     examples_sha256: str
 
-    def probability(self, text: str) -> float:
+    def probability(self, text: str, *, folded: str | None = None) -> float:
         """How likely the message signals acute danger, 0..1."""
         weights = self.weights
-        z = self.bias + math.fsum(weights.get(f, 0.0) for f in features(text))
+        z = self.bias + math.fsum(weights.get(f, 0.0) for f in features(text, folded=folded))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def is_crisis(self, text: str) -> bool:
-        return self.probability(text) >= self.threshold
+    def is_crisis(self, text: str, *, folded: str | None = None) -> bool:
+        return self.probability(text, folded=folded) >= self.threshold
 
     def to_json(self) -> str:
         data = {

@@ -16,32 +16,23 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot import _feedback
+from bot._analysis import Analysis, load_reader
 from bot._commands import ACTION_OPEN_DIRECT, COMMAND_ACTIONS, PERSONAL_ACTIONS, Commands
 from bot._crisis import CrisisDetector
+from bot._decide import Decider, Decision
 from bot._kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot._match import Match, Matcher
 from bot._metrics import Metrics, default_metrics
 from bot._routing import Router
 from bot._state import ConversationStore, State, StateStore
 from bot._stats import Stats
-from bot._text import clean_input, fold, guess_language, has_words
+from bot._text import fold, has_words
 from bot._types import Channel, Choice, CrisisNotice, Lang, Message, Reply, ReplyKind
 
 log = logging.getLogger("wegwijzer.engine")
 
 #: Longest message read, in characters; longer ones are cut here and the person is told.
 MAX_MESSAGE_CHARS = 4000
-
-#: Score at or above which the best entry is answered directly.
-ANSWER_AT = 0.50
-#: Below ANSWER_AT but at least this: "did you mean" with the best three.
-CLARIFY_AT = 0.30
-#: A message with more content words than this is "long"; from LONG_CLARIFY_AT it gets
-#: "did you mean" too.
-LONG_MESSAGE_WORDS = 10
-LONG_CLARIFY_AT = 0.20
-#: When the runner-up is this close to the best, ask instead of guessing.
-MARGIN = 0.04
 
 
 class Engine(Commands):
@@ -74,6 +65,9 @@ class Engine(Commands):
     def _use(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.matcher = Matcher(kb)
+        self.decider = Decider(self.matcher)
+        own = [n for o in kb.organisations for n in (*o.aliases, *o.names.values())]
+        self.reader = load_reader(kb.root, self.matcher.vocabulary, own)
         self.crisis = CrisisDetector(
             kb.crisis, kb.crisis_exclusions, kb.crisis_together, kb.crisis_model
         )
@@ -166,21 +160,19 @@ class Engine(Commands):
     def _respond(self, msg: Message, state: State) -> Reply:
         raw = msg.text or ""
         truncated = len(raw) > MAX_MESSAGE_CHARS
-        text = clean_input(raw[:MAX_MESSAGE_CHARS])
-        folded = fold(text)
-        guess, certainty = guess_language(folded)
+        analysis = self.reader.read(raw[:MAX_MESSAGE_CHARS])
+        guess, certainty = analysis.lang, analysis.certainty
         if not state.lang_chosen and guess is not None and (certainty >= 0.3 or state.lang is None):
             state.lang = guess
         lang: Lang = state.lang or msg.lang_hint or "nl"
-        reply = self._route(msg, state, text, folded, lang, guess)
+        reply = self._route(msg, state, analysis, lang)
         if truncated:
             notice = self.kb.text("truncated", reply.lang, limit=MAX_MESSAGE_CHARS)
             reply = replace(reply, text=f"{notice}\n\n{reply.text}" if reply.text else notice)
         return reply
 
-    def _route(
-        self, msg: Message, state: State, text: str, folded: str, lang: Lang, guess: Lang | None
-    ) -> Reply:
+    def _route(self, msg: Message, state: State, analysis: Analysis, lang: Lang) -> Reply:
+        text, folded, guess = analysis.text, analysis.folded, analysis.lang
         if msg.action:
             return self._action(msg.action, state, lang, msg.channel)
         if not has_words(text):
@@ -190,7 +182,7 @@ class Engine(Commands):
                 self.kb.text("invalid", lang),
                 choices=self._start_choices(lang),
             )
-        signal = self.crisis.signal(text)
+        signal = self.crisis.signal(text, folded=folded)
         if signal == "model":
             return self._uncertain_crisis(state, text, lang, guess)
         if signal is not None:
@@ -221,7 +213,7 @@ class Engine(Commands):
                 break
         if msg.channel is Channel.GROUP:
             return self._group(lang)
-        return self._answer_question(text, state, lang, guess)
+        return self._answer_question(analysis, state, lang, guess)
 
     def _action(self, action: str, state: State, lang: Lang, channel: Channel) -> Reply:
         name, _, arg = action.partition(":")
@@ -239,33 +231,40 @@ class Engine(Commands):
 
     # ------------------------------------------------------------------ matching
 
-    def _answer_question(self, text: str, state: State, lang: Lang, guess: Lang | None) -> Reply:
+    def _answer_question(
+        self, analysis: Analysis, state: State, lang: Lang, guess: Lang | None
+    ) -> Reply:
+        text = analysis.text
         if guess is None:
             guess = self.matcher.language_of(text)
             if guess is not None and not state.lang_chosen:
                 lang = guess
                 state.lang = state.lang or guess
-        matches = self.matcher.match(text, limit=5, lang=guess)
-        if guess is None and not state.lang_chosen and matches:
+        decision, other = self.decider.decide_message(analysis, self.reader, guess)
+        best = decision.best
+        if guess is None and not state.lang_chosen and best is not None:
             # No language signal at all: the index that matched decides.
-            lang = matches[0].lang
+            lang = best.lang
             state.lang = state.lang or lang
-        best = matches[0] if matches else None
-        external = self.router.wants_external(text)
-        # A long message that tells a story scores lower on every entry: still offer the
-        # closest topics rather than a bare "I don't know".
-        long = len(self.matcher.analyser.words(text, lang)) > LONG_MESSAGE_WORDS
-        if best is None or best.score < (LONG_CLARIFY_AT if long else CLARIFY_AT):
+        external = self.router.wants_external(text, folded=analysis.folded)
+        if best is None or decision.outcome == "unknown":
             log.debug("no confident match")
             if external:
                 # Topic unclear, but the person says trust is gone: that alone decides who fits.
                 ext = next((o.id for o in self.kb.triage if o.roles[:1] == ("external_vp",)), "")
                 return self._do_talk(ext, state, lang)
             return self._unknown(lang)
-        runner_up = matches[1].score if len(matches) > 1 else 0.0
-        if _confident(matches) is not None:
-            return self._entry_reply(best.entry, state, lang, best.score, external)
-        return self._clarify(matches[:3], state, lang, best.score, external, runner_up)
+        if decision.outcome == "answer":
+            reply = self._entry_reply(best.entry, state, lang, decision.confidence, external)
+            if other is None:
+                return reply
+            # A second question in the same message: offered first among the choices.
+            extra = Choice(1, other.entry.text(lang).title, f"entry:{other.entry.id}")
+            rest = [c for c in reply.choices if c.action != extra.action][:3]
+            choices = (extra, *(replace(c, number=i + 2) for i, c in enumerate(rest)))
+            prompt = reply.choices_prompt or self.kb.text("related_prompt", lang)
+            return replace(reply, choices=choices, choices_prompt=prompt)
+        return self._clarify(decision.matches(3), state, lang, decision.confidence, external, 0.0)
 
     def _entry_reply(
         self,
@@ -347,7 +346,7 @@ class Engine(Commands):
         text: str = "",
         guess: Lang | None = None,
         talk: str = "crisis_talk",
-        matches: list[Match] | None = None,
+        decision: Decision | None = None,
     ) -> Reply:
         """112 / 113 first, then people to talk to.
 
@@ -362,17 +361,18 @@ class Engine(Commands):
         """
         notice = self._crisis_notice(lang)
         choices = [Choice(1, self.kb.text("choice_talk", lang), "talk")]
-        if matches is None:
-            matches = self.matcher.match(text, limit=1, lang=guess) if text else []
-        if matches and matches[0].score >= ANSWER_AT and "emergency" in matches[0].entry.routes:
-            entry = matches[0].entry
+        if decision is None:
+            decision = self.decider.decide(text, guess) if text else Decision("unknown", 0.0, ())
+        first = decision.best
+        if first is not None and _answerable(decision) and "emergency" in first.entry.routes:
+            entry = first.entry
             remainder = self.crisis.remainder(text)
-            rest = self.matcher.match(remainder, limit=1, lang=guess)
+            rest = self.decider.decide(remainder, guess)
             # A question "still stands" with a few words of its own, not one leftover
             # such as "gedachten" from "zelfmoordgedachten".
             stands = len(self.matcher.analyser.words(remainder, lang)) >= 3
-            if stands and rest and rest[0].entry is entry and rest[0].score >= ANSWER_AT:
-                return self._entry_reply(entry, state, lang, matches[0].score, crisis=notice)
+            if stands and rest.best is not None and rest.best.entry is entry and _answerable(rest):
+                return self._entry_reply(entry, state, lang, decision.confidence, crisis=notice)
             choices.append(Choice(2, entry.text(lang).title, f"entry:{entry.id}"))
         return self._reply(
             ReplyKind.CRISIS,
@@ -389,12 +389,12 @@ class Engine(Commands):
         """Only the learned model saw danger: the numbers come first all the same, but a
         question the knowledge base answers with confidence is answered under them, so
         a false alarm ("the window won't close anymore") still gets its answer."""
-        matches = self.matcher.match(text, limit=3, lang=guess)
-        best = _confident(matches)
-        if best is None:
-            return self._crisis(lang, state, text, guess, "crisis_unsure", matches)
+        decision = self.decider.decide(text, guess)
+        best = decision.best
+        if best is None or decision.outcome != "answer":
+            return self._crisis(lang, state, text, guess, "crisis_unsure", decision)
         notice = self._crisis_notice(lang)
-        reply = self._entry_reply(best.entry, state, lang, best.score, crisis=notice)
+        reply = self._entry_reply(best.entry, state, lang, decision.confidence, crisis=notice)
         routes = ("emergency", *[r for r in reply.routes if r != "emergency"])
         return replace(reply, routes=routes)
 
@@ -418,20 +418,10 @@ class Engine(Commands):
 _ORG_COMMAND_WORDS = 4
 
 
-def _confident(matches: list[Match]) -> Match | None:
-    """The best match when it is answered outright: high enough, and no near rival."""
-    if not matches or matches[0].score < ANSWER_AT:
-        return None
-    best = matches[0]
-    close = [m for m in matches[1:3] if best.score - m.score < MARGIN]
-    return None if _ambiguous(best, close) else best
-
-
-def _ambiguous(best: Match, close: list[Match]) -> bool:
-    """Two entries score alike and neither points to the other: better to ask."""
-    return any(
-        m.entry.id not in best.entry.related and best.entry.id not in m.entry.related for m in close
-    )
+def _answerable(decision: Decision) -> bool:
+    """The best entry would be answered outright, or nearly (an entry about acting in
+    danger next to a crisis notice needs no "did you mean" between them)."""
+    return decision.outcome == "answer"
 
 
 def load_engine(root: Path) -> Engine:

@@ -33,6 +33,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._kb import Entry, KnowledgeBase
+from bot._ranker import FloatArray, Ranker
 from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
 
@@ -74,6 +75,8 @@ class Match:
     entry: Entry
     score: float
     lang: Lang
+    #: The question's unknown words carry most of it: the score was capped (see _score).
+    capped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +351,32 @@ class Matcher:
         self.entries = kb.entries
         self.analyser = Analyser(kb.synonyms)
         self.indexes = {lang: _LangIndex(lang, kb.entries, self.analyser) for lang in LANGS}
+        self.ranker = Ranker(len(kb.entries), self._phrasing_words(kb.entries))
+
+    def _phrasing_words(self, entries: Sequence[Entry]) -> list[tuple[int, list[str]]]:
+        out: list[tuple[int, list[str]]] = []
+        for i, entry in enumerate(entries):
+            for lang in LANGS:
+                t = entry.texts.get(lang)
+                if t is None:
+                    continue
+                for text in (t.title, *t.questions, *t.keywords):
+                    out.append((i, self.analyser.folded_words(fold(text))))
+        return out
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The folded words people's questions use in the knowledge base (titles and
+        questions, any language) and every spelling in the synonym lists; words found
+        only in answer texts are not in it ("Defensie" named in an answer is no topic)."""
+        words: set[str] = set(self.analyser.single)
+        for index in self.indexes.values():
+            words.update(index.own_words)
+        return frozenset(words)
+
+    def learned_scores(self, text: str) -> FloatArray:
+        """The learned ranker's score (cosine 0..1) for every entry, by entry index."""
+        return self.ranker.scores(self.analyser.folded_words(fold(text)))
 
     def match(self, text: str, *, limit: int = 5, lang: Lang | None = None) -> list[Match]:
         """The best entries for `text`, best first, across both languages.
@@ -360,12 +389,14 @@ class Matcher:
                 question is answered from the Dutch phrasings when both fit.
         """
         best: dict[int, Match] = {}
+        folded = fold(text)
         for index_lang, index in self.indexes.items():
             factor = _OTHER_LANGUAGE if lang is not None and index_lang != lang else 1.0
-            for i, raw in self._score(index, text, typos=factor == 1.0):
+            scored, capped = self._score(index, folded, typos=factor == 1.0)
+            for i, raw in scored:
                 score = raw * factor
                 if i not in best or score > best[i].score:
-                    best[i] = Match(self.entries[i], score, index_lang)
+                    best[i] = Match(self.entries[i], score, index_lang, capped)
         return sorted(best.values(), key=lambda m: m.score, reverse=True)[:limit]
 
     def language_of(self, text: str) -> Lang | None:
@@ -385,11 +416,12 @@ class Matcher:
         return "nl" if nl > en else "en"
 
     def _score(
-        self, index: _LangIndex, text: str, *, typos: bool = True
-    ) -> list[tuple[int, float]]:
-        words = self.analyser.words(text, index.lang)
+        self, index: _LangIndex, folded: str, *, typos: bool = True
+    ) -> tuple[list[tuple[int, float]], bool]:
+        """(entry index, score) for the shortlist, and whether the scores were capped."""
+        words = self.analyser.folded_words(folded)
         if not words:
-            return []
+            return [], False
         terms = index.query_terms(words, typos=typos)
         # The same word twice should not count twice.
         seen: dict[str, tuple[float, bool]] = {}
@@ -405,14 +437,14 @@ class Matcher:
             seen = {t: (w if k else w * damp, k) for t, (w, k) in seen.items()}
         total = sum(w for w, _ in seen.values())
         if total <= 0:
-            return []
+            return [], False
         coverage: dict[int, float] = defaultdict(float)
         for term, (weight, known) in seen.items():
             if known:
                 for i, w in index.postings.get(term, ()):
                     coverage[i] += weight * w
         if not coverage:
-            return []
+            return [], False
         shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:_SHORTLIST]
         qweight = sum(w for w, _ in seen.values())
         qwords = " ".join(words)
@@ -446,4 +478,4 @@ class Matcher:
                     surface = fuzz.token_set_ratio(qwords, p.words) / 100.0
             score = 0.55 * cov + 0.35 * sim + 0.10 * surface * min(1.0, cov * 1.5)
             scored.append((i, min(score, ceiling)))
-        return scored
+        return scored, unsure

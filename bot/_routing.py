@@ -27,9 +27,9 @@ class Router:
         # Same fuzzy phrase matching as crisis detection, different phrases.
         self.external = CrisisDetector(kb.external_triggers)
 
-    def wants_external(self, text: str) -> bool:
+    def wants_external(self, text: str, *, folded: str | None = None) -> bool:
         """The concern involves top management, the counsellor, or lost trust."""
-        return self.external.is_crisis(text)
+        return self.external.is_crisis(text, folded=folded)
 
     def organisation(self, org_id: str | None) -> Organisation | None:
         return self.orgs.get(org_id) if org_id else None

@@ -451,3 +451,42 @@ def test_fifth_corpus_and_tricky_work_questions(detector: CrisisDetector) -> Non
     assert not [t for t in corpus["crisis"] if not detector.is_crisis(t)]
     assert len([t for t in corpus["not_crisis"] if detector.is_crisis(t)]) <= 5
     assert len([t for t in tricky["not_crisis"] if detector.is_crisis(t)]) <= 19
+
+
+# Issue 11: a wish to be dead with modal verbs and softeners, and goodbye / burden signs
+# without any word of death. Work questions with the same words stay ordinary questions.
+SOFTENED = [
+    "ik zou eigenlijk wel dood willen zijn",
+    "soms denk ik dat het beter is als ik er niet meer ben",
+    "ik heb mijn spullen weggegeven",
+    "jullie zijn beter af zonder mij",
+    "ik zou er liever niet meer zijn",
+    "ik ben alleen maar een last voor iedereen",
+    "I have been giving away my things",
+    "I feel like such a burden to my family",
+    "honestly I'd rather be dead",
+]
+SAME_WORDS_AT_WORK = [
+    "ik zou liever thuiswerken, mag dat?",
+    "ik ben tot laat op kantoor, krijg ik overuren?",
+    "ik ben een lastige collega volgens mijn baas",
+    "mag ik oude kantoorspullen weggeven aan een goed doel?",
+    "we hebben afscheid genomen van een collega, mag ik een cadeau aannemen?",
+    "my colleague is leaving, we said goodbye to everyone at the party",
+    "I would rather work from home on Fridays",
+    "Mijn vader is dood, zou ik rouwverlof krijgen?",
+]
+
+
+@pytest.mark.parametrize("text", SOFTENED)
+def test_softened_wishes_and_goodbye_signs(detector: CrisisDetector, text: str) -> None:
+    assert detector.signal(text) == "rules"
+
+
+@pytest.mark.parametrize("text", SAME_WORDS_AT_WORK)
+def test_same_words_in_work_questions_fire_no_rule(text: str) -> None:
+    """The new phrases and rules stay clear of work questions. (The learned model is
+    judged on whole corpora by bench/crisis_cv.py, not sentence by sentence.)"""
+    kb = load_knowledge_base(KNOWLEDGE)
+    rules_only = CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together, None)
+    assert rules_only.signal(text) is None

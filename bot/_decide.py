@@ -1,0 +1,210 @@
+"""The one decision on a question: answer outright, ask "did you mean", or say so.
+
+Two signals rank the entries:
+
+- the hand-built score (`bot._match`: synonyms, stemming, compounds, typos, coverage and
+  similarity to the closest phrasing), 0..1;
+- the learned score (`bot._ranker`: cosine with each entry's TF-IDF centroid over words
+  and character n-grams), 0..1.
+
+They are fused for the ranking (`hand + FUSE_LEARNED * learned`), and the best
+candidate's confidence is a logistic function of both signals and its lead over the
+runner-up. The weights below were fitted (logistic regression, `bench/calibrate.py`) on
+`knowledge/tests/real/tune.yaml` (217 questions, weighted three to one) together with the
+project's own question sets, and the thresholds read off the reliability table that
+`bench/engine.py` prints: a confidence is the share of such answers that were right there.
+
+Vetoes, because a confident wrong answer is the worst outcome:
+- the hand score was capped (the question's own words are mostly unknown to the
+  knowledge base: "mijn sportschool opzeggen"): never an outright answer;
+- the learned signal gives the pick next to nothing while it clearly prefers another
+  entry: the two disagree, so ask;
+- two entries lead by almost the same and neither points to the other: ask.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from bot._analysis import Analysis, Reader
+from bot._kb import Entry
+from bot._match import Match, Matcher
+from bot._types import Lang
+
+#: How much the learned score adds to the hand score when ranking.
+FUSE_LEARNED = 0.5
+#: Logistic weights of the confidence: bias, hand score, learned score, lead over the
+#: runner-up (fused). Fitted on tune (x3) plus the project's sets; see the module doc.
+W_BIAS = -2.54
+W_HAND = 5.11
+W_LEARNED = 5.85
+W_LEAD = 1.29
+#: Confidence from which the best entry is answered outright (95% right on tune: 98 of 103).
+ANSWER_AT = 0.80
+#: Below ANSWER_AT but at least this: "did you mean" with the best three.
+CLARIFY_AT = 0.35
+#: A long message (more content words than LONG_WORDS) spreads its weight over the
+#: story around the question: its closest topics are offered from LONG_CLARIFY_AT.
+LONG_WORDS = 10
+LONG_CLARIFY_AT = 0.25
+#: The signals disagree when the learned score of the pick is under this share of the
+#: learned signal's own favourite, and that favourite is a real candidate.
+DISAGREE_SHARE = 0.25
+DISAGREE_MIN = 0.15
+#: A hand score from which the question is taken as one of the entry's own phrasings
+#: (typos forgiven): ranked first, and no disagreement of the learned signal vetoes it.
+EXACT = 0.98
+#: Two entries whose fused scores differ by less than this are a tie.
+TIE = 0.04
+#: A learned score from which it may break a tie of the hand signal.
+LEARNED_SURE = 0.2
+#: How many of a long message's question sentences are decided on their own (the last).
+_QUESTIONS = 3
+#: How many candidates the learned signal adds of its own.
+_LEARNED_POOL = 3
+#: How many candidates the hand-built signal contributes.
+_POOL = 8
+
+Outcome = Literal["answer", "clarify", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One entry with both signals, their fusion, and the index language that matched."""
+
+    entry: Entry
+    hand: float
+    learned: float
+    fused: float
+    lang: Lang
+    capped: bool
+
+    def as_match(self) -> Match:
+        return Match(self.entry, self.fused, self.lang, self.capped)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    confidence: float
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    def matches(self, limit: int = 3) -> list[Match]:
+        return [c.as_match() for c in self.candidates[:limit]]
+
+
+def confidence(hand: float, learned: float, lead: float) -> float:
+    """Calibrated chance (0..1) that answering this candidate outright is right."""
+    z = W_BIAS + W_HAND * hand + W_LEARNED * learned + W_LEAD * lead
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+class Decider:
+    """Ranks with both signals and makes the decision (answer / clarify / unknown)."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self._index = {e.id: i for i, e in enumerate(matcher.entries)}
+
+    def rank(self, text: str, lang: Lang | None, *, limit: int = 5) -> list[Candidate]:
+        """The best candidates for `text`, by fused score."""
+        hand = self.matcher.match(text, limit=_POOL, lang=lang)
+        learned = self.matcher.learned_scores(text)
+        pool: dict[int, Candidate] = {}
+        index = self._index
+        for m in hand:
+            i = index[m.entry.id]
+            ls = float(learned[i])
+            pool[i] = Candidate(m.entry, m.score, ls, m.score + FUSE_LEARNED * ls, m.lang, m.capped)
+        if learned.size:
+            fallback: Lang = lang or "nl"
+            k = min(_LEARNED_POOL, learned.size)
+            top = np.argpartition(-learned, k - 1)[:k] if learned.size > k else np.arange(k)
+            for i in top.tolist():
+                ls = float(learned[i])
+                if i not in pool and ls > 0:
+                    entry = self.matcher.entries[i]
+                    pool[i] = Candidate(entry, 0.0, ls, FUSE_LEARNED * ls, fallback, False)
+        # A question that is (nearly) one of an entry's own phrasings is that entry's:
+        # the learned signal only orders the rest.
+        ranked = sorted(pool.values(), key=lambda c: (c.hand < EXACT, -c.fused, c.entry.id))
+        return ranked[:limit]
+
+    def decide(self, text: str, lang: Lang | None, *, words: int = 0) -> Decision:
+        """Answer, clarify or unknown for `text`; `words` is its count of content words."""
+        ranked = self.rank(text, lang)
+        return decide(ranked, long=words > LONG_WORDS)
+
+    def decide_message(
+        self, a: Analysis, reader: Reader, lang: Lang | None
+    ) -> tuple[Decision, Candidate | None]:
+        """The decision on a whole message, and a second question's topic to offer.
+
+        A long message tells a story and asks at the end, or asks two things: each
+        sentence that asks something is also decided on its own, the surest decision
+        is answered, and another question with a different topic is offered beside it.
+        """
+        words = len(self.matcher.analyser.folded_words(a.topic))
+        whole = self.decide(a.topic, lang, words=words)
+        if words <= LONG_WORDS or len(a.sentences) < 2 or not a.questions:
+            return whole, None
+        parts = [self.decide(reader.topic(q), lang) for q in a.questions[-_QUESTIONS:]]
+        options = [whole, *parts]
+        main = max(options, key=lambda d: (d.outcome == "answer", d.confidence))
+        chosen = main.best.entry.id if main.best else ""
+        other = next(
+            (
+                d.best
+                for d in sorted(parts, key=lambda d: -d.confidence)
+                if d.best is not None
+                and d.outcome != "unknown"
+                and d.best.entry.id != chosen
+                and chosen not in d.best.entry.related
+            ),
+            None,
+        )
+        return main, other
+
+
+def decide(ranked: Sequence[Candidate], *, long: bool = False) -> Decision:
+    """The decision on ranked candidates (best first)."""
+    if not ranked:
+        return Decision("unknown", 0.0, ())
+    best = ranked[0]
+    runner = ranked[1].fused if len(ranked) > 1 else 0.0
+    conf = confidence(best.hand, best.learned, best.fused - runner)
+    top_learned = max(c.learned for c in ranked)
+    disagree = (
+        best.hand < EXACT
+        and top_learned >= DISAGREE_MIN
+        and best.learned < DISAGREE_SHARE * top_learned
+    )
+    # When the hand signal cannot tell two entries apart, only a learned signal that
+    # is sure of itself may choose between them.
+    weak = best.learned < LEARNED_SURE
+    if best.hand >= EXACT:
+        # An own phrasing ties only with another entry's own phrasing.
+        close = [c for c in ranked[1:3] if best.hand - c.hand < TIE]
+    else:
+        close = [
+            c
+            for c in ranked[1:3]
+            if best.fused - c.fused < TIE or (weak and abs(best.hand - c.hand) < TIE)
+        ]
+    tie = any(
+        c.entry.id not in best.entry.related and best.entry.id not in c.entry.related for c in close
+    )
+    if conf >= ANSWER_AT and not (best.capped or disagree or tie):
+        return Decision("answer", conf, tuple(ranked))
+    if conf >= (LONG_CLARIFY_AT if long else CLARIFY_AT):
+        return Decision("clarify", conf, tuple(ranked))
+    return Decision("unknown", conf, tuple(ranked))
