@@ -1,11 +1,6 @@
-"""Run as a process by test_matrix_lease.py: one replica's Matrix channel, behind the
-lease, exactly as `adapters.matrix` should start it once the lease is wired in:
-
-    lease = lease_from_env(env, "matrix-sync")
-    if lease is None:
-        await bot.run()                               # one replica: no lease needed
-    else:
-        await run_while_held(lease, lambda: MatrixBot(engine, settings).run())
+"""Run as a process by test_matrix_lease.py: one replica's Matrix channel as `wegwijzer
+run` starts it; with WEGWIJZER_STATE_URL set, `adapters.matrix` syncs only while it holds
+the lease.
 
 argv: knowledge folder, log file."""
 
@@ -13,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
 import sys
 from pathlib import Path
 
-from adapters._lease import lease_from_env, run_while_held
+from adapters import load
 from bot import Engine, configure_logging, load_knowledge_base
 from bot._stores import store_from_env
 
@@ -26,12 +20,8 @@ from bot._stores import store_from_env
 async def main(knowledge: Path) -> None:
     env = dict(os.environ)
     engine = Engine(load_knowledge_base(knowledge), store=store_from_env(env))
-    matrix = importlib.import_module("adapters.matrix")
-    platform = getattr(matrix, "PLATFORM", None)  # the platform contract, once merged
-    serve = platform.serve if platform is not None else matrix.serve
-    lease = lease_from_env(env, "matrix-sync")
-    assert lease is not None
-    await run_while_held(lease, lambda: serve(engine, env))
+    assert env.get("WEGWIJZER_STATE_URL"), "the lease needs shared state"
+    await load("matrix").serve(engine, env)
 
 
 if __name__ == "__main__":
