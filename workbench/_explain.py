@@ -3,8 +3,8 @@
 `bot._match.Match` carries only an entry, a score and a language. The coordinator wants
 to see which of the question's words counted for each entry and how each was recognised
 (synonym, stem, typo, compound). This module asks the same matcher pieces the engine
-uses (`Analyser`, and per language the index's `resolve`, `split_compound`,
-`correct_typo`, `idf` and `postings`), so it cannot disagree with them; it never changes
+uses (`Analyser`, and per language the index's `query_terms`, `stem`,
+`correct_typo` and `postings`), so it cannot disagree with them; it never changes
 them and keeps nothing of the question.
 """
 
@@ -46,8 +46,13 @@ class Hit:
     points: float
 
 
-def words_of(matcher: Matcher, text: str, lang: Lang) -> list[Word]:
-    """The question's content words and how `lang`'s index recognises each."""
+def words_of(matcher: Matcher, text: str, lang: Lang, *, typos: bool = True) -> list[Word]:
+    """The question's content words and how `lang`'s index recognises each.
+
+    Args:
+        typos: Whether typos are corrected, as the matcher does for the question's own
+            language (not for the other: "buren" is no typo of "burden").
+    """
     index = matcher.indexes[lang]
     analyser = matcher.analyser
     folded = fold(text).split()
@@ -60,29 +65,24 @@ def words_of(matcher: Matcher, text: str, lang: Lang) -> list[Word]:
     out: list[Word] = []
     for head in heads:
         written = written_of.get(head, head.replace("_", " "))
-        synonym = written != head
-        hit = index.resolve(head)
-        if hit is not None:
-            term, factor = hit
-            how: How
-            if synonym:
-                how = "synonym"
-            elif index.stem(head) == term:
-                how = "word" if head == term else "stem"
-            elif index.correct_typo(head) == term:
-                how = "typo"
-            else:
-                how = "ending"
-            weight = index.idf.get(term, 0.0) * factor
-            out.append(Word(written, head, how, ((term, weight),), weight))
-            continue
-        parts = index.split_compound(head)
-        if parts:
-            # As the matcher weighs the two halves of a compound.
-            each = tuple((p, index.idf.get(p, 0.0) * 0.9 / len(parts) * 1.5) for p in parts)
-            out.append(Word(written, head, "compound", each, sum(w for _, w in each)))
-            continue
-        out.append(Word(written, head, "unknown", (), index.unknown_idf))
+        # The weights exactly as the matcher computes them for this word.
+        found = index.query_terms([head], typos=typos)
+        terms = tuple((term, weight) for term, weight, known in found if known)
+        total = sum(weight for _, weight, _ in found)
+        how: How
+        if not terms:
+            how = "unknown"
+        elif written != head:
+            how = "synonym"
+        elif len(terms) > 1:
+            how = "compound"
+        elif index.stem(head) == terms[0][0]:
+            how = "word" if head == terms[0][0] else "stem"
+        elif typos and index.correct_typo(head) == terms[0][0]:
+            how = "typo"
+        else:
+            how = "ending"
+        out.append(Word(written, head, how, terms, total))
     return out
 
 

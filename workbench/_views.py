@@ -386,7 +386,10 @@ def try_result(engine: Engine, question: str, lang: Lang | None) -> str:
     matcher = engine.matcher
     guess = lang or matcher.language_of(question)
     matches = matcher.match(question, limit=5, lang=guess)
-    words = {code: words_of(matcher, question, code) for code in LANGS}
+    words = {
+        code: words_of(matcher, question, code, typos=guess is None or code == guess)
+        for code in LANGS
+    }
     rows = []
     for rank, m in enumerate(matches, 1):
         hits = hits_for(matcher, words[m.lang], m.entry.id, m.lang)
@@ -454,7 +457,7 @@ def try_result(engine: Engine, question: str, lang: Lang | None) -> str:
     return (
         section("decision", w("decision"), f'<dl class="meta-list">{dl}</dl>', ' id="result"')
         + section("top", w("top"), top)
-        + section("words", w("how"), "".join(word_tables))
+        + section("words", w("words_heading"), "".join(word_tables))
         + section("routes", w("routes_shown"), route_html)
     )
 
