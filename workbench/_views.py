@@ -79,7 +79,8 @@ def layout(snap: Snapshot, root: Path, title: str, body: str, *, current: str) -
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)} · {w('title')}</title>"
-        '<link rel="stylesheet" href="/static/workbench.css">'
+        # No favicon request (and no 404 for it): an empty icon inline.
+        '<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/workbench.css">'
         '<script src="/static/workbench.js" defer></script></head>'
         f'<body data-version="{snap.version}">'
         f'<a class="skip-link" href="#main">{w("skip")}</a>'

@@ -65,6 +65,8 @@
         var card = new AC.AdaptiveCard();
         card.hostConfig = new AC.HostConfig({
           fontFamily: "'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",
+          // Inside the panel's h3: the card's title is a level-4 heading.
+          textBlock: { headingLevel: 4 },
           containerStyles: {
             default: { backgroundColor: "#FFFFFF", foregroundColors: {
               default: { default: "#1A1A1A", subtle: "#535353" },
