@@ -297,6 +297,8 @@ def entry_view(
             href = f"/entry/{esc(entry.id)}?lang={code}&amp;details={int(d)}"
             cur = ' aria-current="page"' if (code, d) == (lang, details) else ""
             switches.append(f'<li><a href="{href}"{cur}>{label}</a></li>')
+    if not entry.text(lang).details:
+        switches.append(f'<li class="meta">{w("no_details", lang=lang)}</li>')
     card = texts["teams"]
     teams_body = (
         '<div class="ac-host" data-card-for="teams-json"></div>'

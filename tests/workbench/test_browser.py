@@ -93,6 +93,8 @@ def test_try_a_question_by_keyboard(page: Page, server: Server, shots: Path) -> 
     expect(page.locator("#h-words ~ table").first).to_contain_text("typo corrected")
     # The question stays out of the address bar (and so out of the history).
     assert "gepest" not in page.url
+    page.locator("#h-decision").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "try-result.png"))
     _axe_clean(page, "try", shots)
 
 
@@ -146,6 +148,27 @@ def test_tried_question_follows_an_edit(page: Page, server: Server) -> None:
     finally:
         path.write_text(original, encoding="utf-8")
     expect(first).not_to_contain_text(ENTRY, timeout=FOLLOW_MS)
+
+
+def test_counsellors_part_in_every_channel(page: Page, server: Server) -> None:
+    path = server.root / "entries" / "ongewenst-gedrag.yaml"
+    title = "      title: Pesten op het werk\n"
+    details = "      details: |\n        Grondslag voor de proef: art. 3 lid 2 Arbowet.\n"
+    page.goto(f"{server.url}/entry/{ENTRY}?lang=nl&details=1")
+    expect(page.locator(".switches")).to_contain_text("no part for counsellors")
+    original = _replace_in(path, title, title + details)
+    try:
+        expect(page.locator(".console")).to_contain_text(
+            "Grondslag voor de proef", timeout=FOLLOW_MS
+        )
+        expect(page.locator(".matrix-view")).to_contain_text("Grondslag voor de proef")
+        expect(page.locator(".web-view details.details[open]")).to_contain_text("Grondslag")
+        if ADAPTIVECARDS_JS.is_file():
+            expect(page.locator(".ac-host")).to_contain_text("Grondslag voor de proef")
+        page.goto(f"{server.url}/entry/{ENTRY}?lang=nl&details=0")
+        expect(page.locator(".web-view details.details")).not_to_have_attribute("open", "")
+    finally:
+        path.write_text(original, encoding="utf-8")
 
 
 def test_broken_folder_keeps_the_last_good_state(page: Page, server: Server, shots: Path) -> None:
