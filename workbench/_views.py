@@ -525,6 +525,17 @@ def sets_result(engine: Engine, path: Path) -> str:
     never = ", ".join(entry_link(e) for e in score.never_hit)
     heading = f"{w('never_hit')} ({len(score.never_hit)})"
     parts.append(section("never", heading, f"<p>{never or w('none')}</p>"))
+    named: set[str] = set()
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            value = item.get("entry")
+            if isinstance(value, str):
+                named.add(value)
+            elif isinstance(value, list):
+                named.update(str(v) for v in value)
+    missing = sorted(n for n in named if n and n not in known)
+    if missing:
+        parts.append(section("missing", w("set_missing"), f"<p>{esc(', '.join(missing))}</p>"))
     rows = []
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict) or not isinstance(item.get("q"), str):
@@ -537,7 +548,13 @@ def sets_result(engine: Engine, path: Path) -> str:
         if ok if item.get("oos") or item.get("crisis") else ok and matched:
             continue
         expected = item.get("entry")
-        names = [expected] if isinstance(expected, str) else [str(x) for x in expected or []]
+        names = (
+            [expected]
+            if isinstance(expected, str)
+            else [str(x) for x in expected]
+            if isinstance(expected, list)
+            else []
+        )
         got = f"{esc(reply.kind.value)} {link(reply.entry) if matched and reply.entry else ''}"
         rows.append(
             [

@@ -133,3 +133,20 @@ def test_explain_hits_match_the_matcher(engine: Engine) -> None:
     hits = hits_for(engine.matcher, words, best.entry.id, best.lang)
     assert {h.word.written for h in hits} == {"gepest", "baas"}
     assert all(h.points > 0 for h in hits)
+
+
+def test_broken_and_odd_question_files(server: Server) -> None:
+    tests = server.root / "tests"
+    (tests / "zz-broken.yaml").write_text("- {q: [\n", encoding="utf-8")
+    (tests / "zz-odd.yaml").write_text(
+        "- {q: pesten, entry: 5}\n- {q: 12}\n- just text\n- {q: ik word gepest, entry: nope}\n",
+        encoding="utf-8",
+    )
+    try:
+        status, page, _ = _get(server.url + "/sets?file=zz-broken.yaml")
+        assert status == 200 and "cannot be read as a question file" in page
+        status, page, _ = _get(server.url + "/sets?file=zz-odd.yaml")
+        assert status == 200 and "do not exist" in page and "nope" in page
+    finally:
+        (tests / "zz-broken.yaml").unlink()
+        (tests / "zz-odd.yaml").unlink()
