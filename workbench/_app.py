@@ -137,20 +137,24 @@ async def entry(request: web.Request) -> web.Response:
 
 async def try_page(request: web.Request) -> web.Response:
     wb = request.app[WORKBENCH]
-    question, lang_choice = "", "auto"
+    question, lang_choice, compare = "", "auto", ""
     result = ""
     if request.method == "POST":
         data = await request.post()
         raw_q, raw_lang = data.get("q"), data.get("lang")
         question = raw_q[:MAX_QUESTION_CHARS] if isinstance(raw_q, str) else ""
         lang_choice = raw_lang if raw_lang in ("nl", "en") else "auto"
+        raw_compare = data.get("compare")
+        compare = raw_compare.strip()[:200] if isinstance(raw_compare, str) else ""
         engine = wb.snapshot.engine
         if engine is None:
             result = f'<p class="status bad">{views.w("no_engine")}</p>'
         elif question.strip():
             lang: Lang | None = None if lang_choice == "auto" else _lang(lang_choice)
-            result = await asyncio.to_thread(views.try_result, engine, question, lang)
-    body = views.try_form(question, lang_choice) + result
+            result = await asyncio.to_thread(views.try_result, engine, question, lang, compare)
+    engine = wb.snapshot.engine
+    ids = [e.id for e in engine.kb.entries] if engine is not None else []
+    body = views.try_form(question, lang_choice, compare, ids) + result
     return _page(request, views.w("nav_try"), body, "nav_try")
 
 

@@ -347,11 +347,14 @@ def _json_for_script(text: str) -> str:
 # --------------------------------------------------------------------------- try
 
 
-def try_form(question: str = "", lang: str = "auto") -> str:
+def try_form(
+    question: str = "", lang: str = "auto", compare: str = "", ids: Iterable[str] = ()
+) -> str:
     options = "".join(
         f'<option value="{v}"{" selected" if v == lang else ""}>{w(k)}</option>'
         for v, k in (("auto", "auto"), ("nl", "lang_nl"), ("en", "lang_en"))
     )
+    choices = "".join(f'<option value="{esc(i)}"></option>' for i in ids)
     return (
         f"<p>{w('try_intro')}</p>"
         '<form class="ask" id="try-form" method="post" action="/try" autocomplete="off">'
@@ -359,6 +362,10 @@ def try_form(question: str = "", lang: str = "auto") -> str:
         f'<textarea id="q" name="q" rows="3" maxlength="4000" required>{esc(question)}</textarea>'
         f'<label for="lang">{w("question_lang")}</label>'
         f'<select id="lang" name="lang">{options}</select>'
+        f'<label for="compare">{w("compare")}</label>'
+        '<input id="compare" name="compare" list="entry-ids" maxlength="200" '
+        f'value="{esc(compare)}">'
+        f'<datalist id="entry-ids">{choices}</datalist>'
         f'<button type="submit" class="primary">{w("ask")}</button></form>'
     )
 
@@ -371,7 +378,9 @@ _KIND_KEYS = {
 }
 
 
-def try_result(engine: Engine, question: str, lang: Lang | None) -> str:
+def try_result(engine: Engine, question: str, lang: Lang | None, compare: str = "") -> str:
+    """The decision, the five best entries (and `compare`, the entry it should have found,
+    wherever it ranks), how each word was read, and the routes."""
     reply = engine.ask(question, lang)
     key = _KIND_KEYS.get(reply.kind)
     decision = w(key) if key else w("kind_other", kind=reply.kind.value)
@@ -393,32 +402,45 @@ def try_result(engine: Engine, question: str, lang: Lang | None) -> str:
         code: words_of(matcher, question, code, typos=guess is None or code == guess)
         for code in LANGS
     }
-    rows = []
-    for rank, m in enumerate(matches, 1):
-        hits = hits_for(matcher, words[m.lang], m.entry.id, m.lang)
-        if hits:
-            counted = (
-                "<ul class='hits'>"
-                + "".join(
-                    f"<li><q>{esc(h.word.written)}</q> ({w('how_' + h.word.how)}"
-                    f"{' → ' + esc(h.term) if h.term != h.word.written else ''}), "
-                    f"{w('strong' if h.strong else 'weak')}: {h.points:.2f}</li>"
-                    for h in sorted(hits, key=lambda h: -h.points)
-                )
-                + "</ul>"
+
+    def row(rank: str, entry: Entry, score: float, mlang: Lang) -> list[str]:
+        hits = hits_for(matcher, words[mlang], entry.id, mlang)
+        counted = (
+            "<ul class='hits'>"
+            + "".join(
+                f"<li><q>{esc(h.word.written)}</q> ({w('how_' + h.word.how)}"
+                f"{' → ' + esc(h.term) if h.term != h.word.written else ''}), "
+                f"{w('strong' if h.strong else 'weak')}: {h.points:.2f}</li>"
+                for h in sorted(hits, key=lambda h: -h.points)
             )
-        else:
-            counted = w("no_words")
-        rows.append(
-            [
-                str(rank),
-                f"{entry_link(m.entry.id, m.lang)}<br>{esc(m.entry.text(m.lang).title)}",
-                f"{m.score:.3f}",
-                esc(m.lang),
-                counted,
-                where(m.entry.path, m.entry.line),
-            ]
+            + "</ul>"
+            if hits
+            else w("no_words")
         )
+        have = {h.word.head for h in hits}
+        # The recognised words this entry lacks: often the reason another entry won.
+        lacks = [x.written for x in words[mlang] if x.terms and x.head not in have]
+        if lacks:
+            counted += f"<p>{w('lacks')}: {esc(', '.join(lacks))}</p>"
+        return [
+            rank,
+            f"{entry_link(entry.id, mlang)}<br>{esc(entry.text(mlang).title)}",
+            f"{score:.3f}",
+            esc(mlang),
+            counted,
+            where(entry.path, entry.line),
+        ]
+
+    rows = [row(str(rank), m.entry, m.score, m.lang) for rank, m in enumerate(matches, 1)]
+    if compare and compare not in {m.entry.id for m in matches}:
+        ranked = matcher.match(question, limit=len(matcher.entries), lang=guess)
+        spot = next((i for i, m in enumerate(ranked) if m.entry.id == compare), None)
+        chosen = engine.kb.by_id.get(compare)
+        if spot is not None:
+            m = ranked[spot]
+            rows.append(row(str(spot + 1), m.entry, m.score, m.lang))
+        elif chosen is not None:
+            rows.append(row("-", chosen, 0.0, guess or "nl"))
     top = _table(
         w("top"),
         (w("rank"), w("entries"), w("score"), w("matched_lang"), w("words_counted"), w("file")),

@@ -150,3 +150,16 @@ def test_broken_and_odd_question_files(server: Server) -> None:
     finally:
         (tests / "zz-broken.yaml").unlink()
         (tests / "zz-odd.yaml").unlink()
+
+
+def test_try_compares_with_the_entry_it_should_find(server: Server) -> None:
+    data = {"q": "ik word gepest door een collega", "compare": "eed-of-belofte"}
+    status, page, _ = _get(server.url + "/try", data)
+    assert status == 200
+    top = page.split('id="h-top"', 1)[1].split("</table>", 1)[0]
+    # Not among the best five, so it is shown below them, with what it lacks.
+    assert top.count("<tr>") == 7
+    assert "/entry/eed-of-belofte" in top
+    assert "Not in this entry" in top
+    status, page, _ = _get(server.url + "/try", {"q": "pesten", "compare": "<script>"})
+    assert status == 200 and "<script>" not in page.split("</head>", 1)[1]
