@@ -17,8 +17,9 @@ from workbench._app import ADAPTIVECARDS_JS
 
 pytestmark = pytest.mark.workbench
 ENTRY = "pesten-op-het-werk"
-#: Seconds the page may take to follow an edit (the folder is checked every second).
-FOLLOW_MS = 8000
+#: How long the page may take to follow an edit: about 2 s (the folder is checked every
+#: second, loading takes one), with room for a busy shared test machine.
+FOLLOW_MS = 15000
 
 
 @pytest.fixture
@@ -84,8 +85,8 @@ def test_try_a_question_by_keyboard(page: Page, server: Server, shots: Path) -> 
     expect(page.locator(".skip-link")).to_be_focused()
     page.locator("#q").focus()
     page.keyboard.type("ik word gepest door mijn leidinggevende, is dat intimidatei")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
+    for _ in range(3):  # language, the entry to compare with, the button
+        page.keyboard.press("Tab")
     expect(page.locator("#try-form button[type=submit]")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#result .decision")).to_be_visible()
