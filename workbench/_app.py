@@ -171,7 +171,8 @@ async def sets(request: web.Request) -> web.Response:
             body += f'<p class="status bad">{views.w("no_engine")}</p>'
         else:
             path = wb.root / "tests" / chosen
-            body += await asyncio.to_thread(views.sets_result, engine, path)
+            shown = f"{wb.root.name}/tests/{chosen}"
+            body += await asyncio.to_thread(views.sets_result, engine, path, shown)
     return _page(request, views.w("nav_sets"), body, "nav_sets")
 
 

@@ -519,8 +519,12 @@ def _share(xs: list[bool]) -> str:
     return f"{100 * sum(xs) / len(xs):.1f}% ({sum(xs)}/{len(xs)})" if xs else "n/a"
 
 
-def sets_result(engine: Engine, path: Path) -> str:
-    """`kb test FILE` in the page: the figures of bot._kbtools, then each miss to try."""
+def sets_result(engine: Engine, path: Path, shown: str) -> str:
+    """`kb test FILE` in the page: the figures of bot._kbtools, then each miss to try.
+
+    Args:
+        shown: The file's path as the coordinator knows it (for file and line).
+    """
     try:
         score = score_questions(engine, path)
         items = load_yaml_file(path)
@@ -580,7 +584,7 @@ def sets_result(engine: Engine, path: Path) -> str:
         got = f"{esc(reply.kind.value)} {link(reply.entry) if matched and reply.entry else ''}"
         rows.append(
             [
-                esc(q),
+                f"{esc(q)}<br>{where(shown, getattr(item, 'line', 0))}",
                 ", ".join(link(n) for n in names) or "-",
                 got,
                 '<form method="post" action="/try" class="inline">'

@@ -139,7 +139,8 @@ def test_broken_and_odd_question_files(server: Server) -> None:
     tests = server.root / "tests"
     (tests / "zz-broken.yaml").write_text("- {q: [\n", encoding="utf-8")
     (tests / "zz-odd.yaml").write_text(
-        "- {q: pesten, entry: 5}\n- {q: 12}\n- just text\n- {q: ik word gepest, entry: nope}\n",
+        "- {q: pesten, entry: 5}\n- {q: 12}\n- just text\n"
+        "- {q: waar kan ik parkeren, route: [vpoo], entry: nope}\n",
         encoding="utf-8",
     )
     try:
@@ -147,6 +148,7 @@ def test_broken_and_odd_question_files(server: Server) -> None:
         assert status == 200 and "cannot be read as a question file" in page
         status, page, _ = _get(server.url + "/sets?file=zz-odd.yaml")
         assert status == 200 and "do not exist" in page and "nope" in page
+        assert "knowledge/tests/zz-odd.yaml:4" in page
     finally:
         (tests / "zz-broken.yaml").unlink()
         (tests / "zz-odd.yaml").unlink()
