@@ -111,7 +111,7 @@ def _excerpt(root: Path, p: Problem) -> str:
         return ""
     rows = "".join(
         f'<span class="{"hit" if n == p.line else "ctx"}">'
-        f'<span class="ln">{n:>4}</span> {esc(lines[n - 1])}</span>\n'
+        f'<span class="ln">{n:>4}</span> {esc(lines[n - 1])}</span>'
         for n in range(start, end + 1)
     )
     label = w("lines_of", start=start, end=end, file=p.path)
