@@ -69,19 +69,24 @@ def _lang(value: str | None) -> Lang:
 @web.middleware
 async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Security headers on every answer; an unexpected error is a plain 500, never a crash."""
+    first = request.headers.get("Accept-Language", "")[:2].lower()
+    token = views.UI_LANG.set("nl" if first == "nl" else "en")
     try:
         # On loopback, a page from another site must not reach the workbench through a
         # name that resolves here (DNS rebinding): only its own address is answered.
         if request.app[LOOPBACK_ONLY] and URL(f"http://{request.host}").host not in _LOOPBACK_NAMES:
-            raise web.HTTPMisdirectedRequest(text=views.wording("bad_host"))
+            raise web.HTTPMisdirectedRequest(text=views.wording("bad_host", views.UI_LANG.get()))
         response = await handler(request)
     except web.HTTPException as exc:
         response = web.Response(status=exc.status, text=exc.text, headers=exc.headers)
     except Exception as exc:
         log.error("workbench request failed: %s", type(exc).__name__)
         response = web.Response(status=500, text="internal error")
+    finally:
+        views.UI_LANG.reset(token)
     if not response.prepared:
         response.headers.update(SECURITY_HEADERS)
+        response.headers["Content-Language"] = "nl" if first == "nl" else "en"
     return response
 
 

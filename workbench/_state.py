@@ -45,6 +45,10 @@ def _load(root: Path, version: int, previous: Engine | None) -> Snapshot:
     except OSError as exc:  # a file vanished while it was read: try again next round
         problem = Problem(str(root), 0, f"the folder could not be read ({exc.strerror})")
         return Snapshot(previous, (problem,), True, version, now)
+    except Exception as exc:  # whatever a half-saved file does, the watcher must live on
+        log.error("loading the knowledge folder failed: %s", type(exc).__name__)
+        problem = Problem(str(root), 0, f"the folder could not be loaded ({type(exc).__name__})")
+        return Snapshot(previous, (problem,), True, version, now)
     return Snapshot(Engine(kb), (*kb.warnings, *lint(kb)), False, version, now)
 
 

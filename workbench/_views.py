@@ -7,6 +7,7 @@ import html
 import json
 from collections import Counter
 from collections.abc import Iterable
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,20 +30,26 @@ CURRENT = ' aria-current="page"'
 CONTEXT_LINES = 2
 
 
+WORDING = Path(__file__).with_name("wording.yaml")
+#: The language of the pages being built; the app sets it per request from the browser's
+#: first language (a context variable, so it follows the request into worker threads).
+UI_LANG: ContextVar[Lang] = ContextVar("workbench_ui_lang", default="en")
+
+
 @cache
-def _wording() -> dict[str, str]:
-    data = yaml.safe_load(Path(__file__).with_name("wording.yaml").read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in data.items()}
+def _wording() -> dict[str, dict[str, str]]:
+    data = yaml.safe_load(WORDING.read_text(encoding="utf-8"))
+    return {str(lang): {str(k): str(v) for k, v in d.items()} for lang, d in data.items()}
 
 
-def wording(key: str) -> str:
+def wording(key: str, lang: Lang = "en") -> str:
     """A workbench wording as plain text (for the terminal)."""
-    return _wording()[key]
+    return _wording()[lang][key]
 
 
 def w(key: str, **values: object) -> str:
-    """A workbench wording, escaped for HTML, with `{placeholders}` filled in."""
-    text = _wording()[key]
+    """A workbench wording in the page's language, escaped, `{placeholders}` filled in."""
+    text = _wording()[UI_LANG.get()][key]
     return esc(text.format(**values) if values else text)
 
 
@@ -76,7 +83,7 @@ def layout(snap: Snapshot, root: Path, title: str, body: str, *, current: str) -
     else:
         status = f'<p class="status ok">{w("status_ok", root=root, checked=checked)}</p>'
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{UI_LANG.get()}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)} · {w('title')}</title>"
         # No favicon request (and no 404 for it): an empty icon inline.

@@ -22,9 +22,10 @@ ENTRY = "pesten-op-het-werk"
 FOLLOW_MS = 15000
 
 
-@pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
+@pytest.fixture(params=["en-GB"])
+def page(request: pytest.FixtureRequest, browser: Browser, server: Server) -> Iterator[Page]:
+    """A page in a browser whose first language is `request.param` (English by default)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=request.param)
     pg = ctx.new_page()
     outside: list[str] = []
     refused: list[str] = []
@@ -60,6 +61,19 @@ def test_overview(page: Page, server: Server, shots: Path) -> None:
     expect(page.locator("h1")).to_have_text("Overview")
     expect(page.locator("#h-counts")).to_be_visible()
     _axe_clean(page, "overview", shots)
+
+
+@pytest.mark.parametrize("page", ["nl-NL"], indirect=True)
+def test_pages_in_dutch_for_a_dutch_browser(page: Page, server: Server, shots: Path) -> None:
+    page.goto(server.url + "/")
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page.locator("h1")).to_have_text("Overzicht")
+    _axe_clean(page, "overview-nl", shots)
+    page.goto(server.url + "/try")
+    page.fill("#q", "ik word gepest door mijn leidinggevende, is dat intimidatei")
+    page.click("#try-form button[type=submit]")
+    expect(page.locator("#h-words ~ table").first).to_contain_text("tikfout verbeterd")
+    _axe_clean(page, "try-nl", shots)
 
 
 def test_entry_in_every_channel(page: Page, server: Server, shots: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -9,11 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot import Engine, default_knowledge_dir, load_knowledge_base
 from tests.workbench.conftest import Server, copy_knowledge, serve_in_thread
 from workbench import is_loopback
 from workbench._explain import hits_for, words_of
+from workbench._views import WORDING
 
 Response = tuple[int, str, dict[str, str]]
 
@@ -165,3 +168,11 @@ def test_try_compares_with_the_entry_it_should_find(server: Server) -> None:
     assert "Not in this entry" in top
     status, page, _ = _get(server.url + "/try", {"q": "pesten", "compare": "<script>"})
     assert status == 200 and "<script>" not in page.split("</head>", 1)[1]
+
+
+def test_wording_is_complete_in_both_languages() -> None:
+    data = yaml.safe_load(WORDING.read_text(encoding="utf-8"))
+    assert set(data) == {"en", "nl"}
+    assert set(data["en"]) == set(data["nl"])
+    for key, text in data["en"].items():
+        assert re.findall(r"{\w+}", text) == re.findall(r"{\w+}", data["nl"][key]), key

@@ -10,11 +10,16 @@
     var source = new EventSource("/events");
     source.onmessage = function (event) {
       if (event.data === mine) return;
-      source.close();
-      // A tried question is sent again (a POST is not reloaded: the browser would ask).
       var form = document.getElementById("try-form");
       var q = document.getElementById("q");
-      if (form && q && q.value.trim() && document.getElementById("result")) {
+      if (form && !document.getElementById("result")) {
+        // Nothing shown yet depends on the files, and a reload would lose what is typed.
+        mine = event.data;
+        return;
+      }
+      source.close();
+      if (form && q && q.value.trim()) {
+        // A tried question is sent again (a POST is not reloaded: the browser would ask).
         form.requestSubmit();
       } else {
         window.location.reload();
