@@ -74,7 +74,9 @@ def server() -> Iterator[Server]:
     yield from serve_in_thread(Settings(port=0, per_conversation_per_minute=600))
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while the sync Playwright runs, the main thread counts as
+# inside an event loop, and every async test after it would fail to start its own.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (it installs it)")
