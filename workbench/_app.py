@@ -23,6 +23,7 @@ from aiohttp import web
 from yarl import URL
 
 from bot import Engine, Lang
+from workbench import _questions as questions
 from workbench import _views as views
 from workbench._state import Workbench
 
@@ -156,28 +157,28 @@ async def try_page(request: web.Request) -> web.Response:
             result = f'<p class="status bad">{views.w("no_engine")}</p>'
         elif question.strip():
             lang: Lang | None = None if lang_choice == "auto" else _lang(lang_choice)
-            result = await asyncio.to_thread(views.try_result, engine, question, lang, compare)
+            result = await asyncio.to_thread(questions.try_result, engine, question, lang, compare)
     engine = wb.snapshot.engine
     ids = [e.id for e in engine.kb.entries] if engine is not None else []
-    body = views.try_form(question, lang_choice, compare, ids) + result
+    body = questions.try_form(question, lang_choice, compare, ids) + result
     return _page(request, views.w("nav_try"), body, "nav_try")
 
 
 async def sets(request: web.Request) -> web.Response:
     wb = request.app[WORKBENCH]
     chosen = request.query.get("file", "")
-    body = views.sets_list(wb.root, chosen)
+    body = questions.sets_list(wb.root, chosen)
     if chosen:
         engine = wb.snapshot.engine
         # Only a file the list offers: no path from the request reaches the file system.
-        if chosen not in views.question_files(wb.root):
+        if chosen not in questions.question_files(wb.root):
             body += f'<p class="status bad">{views.w("set_unknown")}</p>'
         elif engine is None:
             body += f'<p class="status bad">{views.w("no_engine")}</p>'
         else:
             path = wb.root / "tests" / chosen
             shown = f"{wb.root.name}/tests/{chosen}"
-            body += await asyncio.to_thread(views.sets_result, engine, path, shown)
+            body += await asyncio.to_thread(questions.sets_result, engine, path, shown)
     return _page(request, views.w("nav_sets"), body, "nav_sets")
 
 
