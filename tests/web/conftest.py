@@ -74,8 +74,8 @@ def server() -> Iterator[Server]:
     yield from serve_in_thread(Settings(port=0, per_conversation_per_minute=600))
 
 
-# Per module, not per session: while the sync Playwright runs, the main thread counts as
-# inside an event loop, and every async test after it would fail to start its own.
+# Module scope: sync Playwright keeps an event loop running in this thread while it is
+# open, which asyncio tests in later modules must not find.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
