@@ -288,6 +288,14 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_serve(args: argparse.Namespace) -> int:
+    """The coordinator workbench: a tool beside the bot, so it is loaded only when asked for."""
+    configure_logging("WARNING")
+    workbench = importlib.import_module("workbench")
+    code: int = workbench.serve(Path(args.knowledge), host=args.host, port=args.port)
+    return code
+
+
 def cmd_teams_package(args: argparse.Namespace) -> int:
     configure_logging("WARNING")
     from adapters import PLATFORMS
@@ -302,14 +310,6 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
         return 2
     print(path)
     return 0
-
-
-def cmd_kb_serve(args: argparse.Namespace) -> int:
-    """The coordinator workbench: a tool beside the bot, so it is loaded only when asked for."""
-    configure_logging("WARNING")
-    workbench = importlib.import_module("workbench")
-    code: int = workbench.serve(Path(args.knowledge), host=args.host, port=args.port)
-    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
