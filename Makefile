@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SYNAPSE_VENV := .venv-synapse
 
-.PHONY: run test lint typecheck check bench score clean
+.PHONY: run test lint typecheck check bench score clean workbench-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ $(SYNAPSE_VENV)/.stamp: tests/synapse-requirements.txt
 	$(SYNAPSE_VENV)/bin/python -m pip install --quiet -r tests/synapse-requirements.txt
 	touch $@
 
+# --- workbench (issue 14): Microsoft's Adaptive Cards renderer for `wegwijzer kb serve`,
+# installed from npm into the git-ignored workbench/node_modules (never committed). Without
+# npm the workbench still runs and shows each Teams card as JSON instead.
+WORKBENCH_ASSETS := workbench/node_modules/.stamp
+$(WORKBENCH_ASSETS): workbench/package.json workbench/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd workbench && npm ci --no-audit --no-fund --silent && touch node_modules/.stamp; \
+	else echo "npm not found: the workbench will show Teams cards as JSON"; fi
+workbench-assets: $(WORKBENCH_ASSETS)
+# --- end workbench
+
 run: $(VENV)/.run-stamp
 	$(BIN)/wegwijzer run
 
@@ -49,7 +60,7 @@ lint: $(VENV)/.dev-stamp
 typecheck: $(VENV)/.dev-stamp
 	$(BIN)/mypy
 
-test: $(VENV)/.dev-stamp $(VENV)/.system-stamp $(SYNAPSE_VENV)/.stamp lint typecheck
+test: $(VENV)/.dev-stamp $(VENV)/.system-stamp $(SYNAPSE_VENV)/.stamp $(WORKBENCH_ASSETS) lint typecheck
 	$(BIN)/wegwijzer kb validate
 	WEGWIJZER_SYNAPSE_PYTHON=$(CURDIR)/$(SYNAPSE_VENV)/bin/python $(BIN)/python -m pytest
 

@@ -352,6 +352,14 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_serve(args: argparse.Namespace) -> int:
+    """The coordinator workbench: a tool beside the bot, so it is loaded only when asked for."""
+    configure_logging("WARNING")
+    workbench = importlib.import_module("workbench")
+    code: int = workbench.serve(Path(args.knowledge), host=args.host, port=args.port)
+    return code
+
+
 def cmd_teams_package(args: argparse.Namespace) -> int:
     configure_logging("WARNING")
     from adapters import PLATFORMS
@@ -464,6 +472,10 @@ def build_parser() -> argparse.ArgumentParser:
         "test": (cmd_kb_test, "check every entry is found from its own phrasings"),
         "stats": (cmd_kb_stats, "figures about the knowledge base"),
         "train-crisis": (cmd_kb_train_crisis, "learn the crisis model from the examples"),
+        "serve": (
+            cmd_kb_serve,
+            "the workbench: see, try and review the knowledge base in a browser",
+        ),
     }
     for name, (func, help_text) in kb_commands.items():
         p = kb_sub.add_parser(name, help=help_text)
@@ -473,6 +485,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="the figures as one JSON object")
         if name == "stats":
             p.add_argument("--json", action="store_true")
+        if name == "serve":
+            p.add_argument("--port", type=int, default=8090, help="port (default 8090)")
+            p.add_argument(
+                "--host",
+                default="127.0.0.1",
+                help="address (default 127.0.0.1: this computer only)",
+            )
     return parser
 
 
