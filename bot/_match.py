@@ -390,9 +390,18 @@ class Matcher:
         """
         best: dict[int, Match] = {}
         folded = fold(text)
+        own = self.indexes[lang].own_words if lang in self.indexes else frozenset()
         for index_lang, index in self.indexes.items():
             factor = _OTHER_LANGUAGE if lang is not None and index_lang != lang else 1.0
-            scored, capped = self._score(index, folded, typos=factor == 1.0)
+            query = folded
+            if factor != 1.0:
+                # Only the words the question's own language does not know are looked up
+                # in the other language: "werk" in a Dutch question must not match the
+                # Dutch name quoted in an English phrasing ("van werk naar werk").
+                query = " ".join(w for w in folded.split() if w not in own)
+                if not query:
+                    continue
+            scored, capped = self._score(index, query, typos=factor == 1.0)
             for i, raw in scored:
                 score = raw * factor
                 if i not in best or score > best[i].score:
