@@ -135,7 +135,8 @@ REAL_STYLE = (
     '- {q: "ik word gepest", lang: nl, route: [vpoo], expect_any: [pest], entry: [pesten]}\n'
     '- {q: "wat is een misstand", route: [vpi], expect_any: [misstand], entry: [klacht]}\n'
     '- {q: "klacht misstand", lang: nl, route: [vpoo], expect_any: [klacht], entry: [klacht]}\n'
-    '- {q: "pesten en ziek", lang: nl, route: [vpoo], expect_any: [pest], entry: [pesten]}\n'
+    '- {q: "pesten verlof", lang: nl, route: [vpoo, p_raadgever], expect_any: [pest],'
+    " entry: [pesten]}\n"
     '- {q: "qwerty asdf zxcv", lang: en, route: [p_raadgever], expect_any: [x], entry: []}\n'
     '- {q: "schrijf een gedicht", lang: nl, url: "https://example.org", oos: true}\n'
     '- {q: "ik wil dood", route: [emergency], expect_any: ["113"], crisis: true, modelled: true}\n'

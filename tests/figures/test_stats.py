@@ -208,7 +208,7 @@ async def test_did_you_mean_counts_the_theme_of_its_closest_suggestion(
 ) -> None:
     stats = Stats(open_store(dsn=None, data_dir=tmp_path), today=lambda: DAY)
     engine.stats = stats
-    reply = await engine.handle(Message("web:a", "verlof ziek"))
+    reply = await engine.handle(Message("web:a", "pesten verlof"))
     first = engine.entries[reply.choices[0].action.removeprefix("entry:")]
     assert [(k.channel, k.theme, k.entry, k.event) for k in stats.counts] == [
         ("web", first.theme, "", "clarify")
