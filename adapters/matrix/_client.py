@@ -37,6 +37,7 @@ from nio import (
 from adapters._backoff import backoff_delay
 from adapters._contract import SettingsError
 from adapters.matrix._settings import Settings
+from bot import homeserver_error, rate_limited
 
 log = logging.getLogger("adapters.matrix")
 
@@ -207,6 +208,7 @@ class Connection:
             try:
                 result = await call()
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                homeserver_error()
                 if last:
                     raise
                 problem = exc
@@ -216,6 +218,7 @@ class Connection:
                 )
                 if not limited or last:
                     return result
+                rate_limited("matrix")
                 log.info("rate limited by the homeserver; waiting as asked")
                 problem = result
             if attempt % 10 == 0 and not isinstance(problem, ErrorResponse):
@@ -257,6 +260,7 @@ class Connection:
                 continue
             delay = self.retry_delay(resp, failures)
             failures += 1
+            homeserver_error()
             log.warning("sync failed (%s); retrying in %.1fs", describe(resp), delay)
             await asyncio.sleep(delay)
 

@@ -19,6 +19,7 @@ import aiohttp
 
 from adapters._backoff import backoff_delay
 from adapters.teams._settings import Settings
+from bot import rate_limited
 
 log = logging.getLogger("adapters.teams.outbound")
 
@@ -94,6 +95,8 @@ class Outbound:
                         continue
                     if status not in RETRY_STATUSES or attempt >= attempts:
                         raise OutboundError("connector refused the reply", status)
+                    if status == 429:
+                        rate_limited("teams")
                     delay = _retry_after(response.headers.get("Retry-After"))
             except (aiohttp.ClientConnectionError, TimeoutError) as exc:
                 if attempt >= attempts:

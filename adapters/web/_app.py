@@ -31,7 +31,7 @@ from adapters.web._render import (
     render_reply,
 )
 from adapters.web._settings import Settings
-from bot import Engine, Lang, Message, Reply, ReplyKind, conversation_key
+from bot import Engine, Lang, Message, Reply, ReplyKind, conversation_key, rate_limited
 
 log = logging.getLogger("adapters.web")
 
@@ -112,6 +112,7 @@ async def _turn(rt: Runtime, token: str, text: str, action: str | None, lang: La
     key = conversation_key("web", token)
     allowed, which = rt.limiter.allow(key)
     if not allowed:
+        rate_limited("web")
         return rt.text("web_rate_limited" if which == "conversation" else "web_busy", lang)
     reply = await rt.engine.handle(
         Message(conversation=key, text=text, action=action, lang_hint=lang)
