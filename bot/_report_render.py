@@ -218,3 +218,62 @@ def format_text(report: Report) -> list[str]:
             for label, values in t.rows:
                 lines.append("  " + " | ".join([label, *(_display(v) for v in values)]))
     return lines
+
+
+def report_command(
+    kb: KnowledgeBase,
+    env: Mapping[str, str],
+    *,
+    year: int,
+    org: str | None,
+    out: Path | None,
+    as_json: bool,
+    weak: bool,
+) -> int:
+    """`wegwijzer report`: checks the arguments, reads the store, writes or prints."""
+    import json
+    import sys
+
+    from bot._config import default_data_dir
+    from bot._report import figures, weak_spots
+    from bot._stats import ID_RE
+    from bot._stats_store import SQLITE_FILE, StatsStoreError, open_store
+
+    known = [o.id for o in kb.organisations]
+    if org is not None and (not ID_RE.match(org) or org not in [*known, "unknown"]):
+        print(
+            f"unknown organisation '{org}' (known: {', '.join([*known, 'unknown'])})",
+            file=sys.stderr,
+        )
+        return 2
+    if not 2000 <= year <= 9999:
+        print("--year must be a year such as 2026", file=sys.stderr)
+        return 2
+    if out is None and not as_json and not weak:
+        print("give --out DIR (report.html, report.pdf, report.csv) or --json", file=sys.stderr)
+        return 2
+    dsn = env.get("WEGWIJZER_STATS_DSN", "").strip() or None
+    data_dir = default_data_dir(env)
+    if dsn is None and not (data_dir / SQLITE_FILE).is_file():
+        print(
+            f"no use figures in {data_dir / SQLITE_FILE} yet: set WEGWIJZER_DATA_DIR (or "
+            "WEGWIJZER_STATS_DSN) as for 'wegwijzer run'",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        store = open_store(dsn=dsn, data_dir=data_dir)
+        rows = store.rows(year)
+        crisis = store.crisis_weeks(year)
+    except StatsStoreError as exc:
+        print(f"cannot read the use figures: {exc}", file=sys.stderr)
+        return 2
+    report = weak_spots(kb, rows, year, org) if weak else figures(kb, rows, crisis, year, org)
+    if out is not None and not weak:
+        for path in write_report(report, out, kb):
+            print(path, file=sys.stderr if as_json else sys.stdout)
+    if as_json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    elif weak:
+        print("\n".join(format_text(report)))
+    return 0

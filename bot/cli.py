@@ -378,58 +378,21 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """The yearly report (or the weak spots) from the stored use figures."""
-    from bot._report import figures, weak_spots
-    from bot._report_render import format_text, write_report
-    from bot._stats import ID_RE
-    from bot._stats_store import SQLITE_FILE, open_store
+    from bot._report_render import report_command
 
     configure_logging("WARNING")
     engine = _load(args, sys.stderr)
     if engine is None:
         return 2
-    kb = engine.kb
-    known = [o.id for o in kb.organisations]
-    if args.org is not None and (not ID_RE.match(args.org) or args.org not in [*known, "unknown"]):
-        print(
-            f"unknown organisation '{args.org}' (known: {', '.join([*known, 'unknown'])})",
-            file=sys.stderr,
-        )
-        return 2
-    if not 2000 <= args.year <= 9999:
-        print("--year must be a year such as 2026", file=sys.stderr)
-        return 2
-    if args.out is None and not args.json and not args.weak_spots:
-        print("give --out DIR (report.html, report.pdf, report.csv) or --json", file=sys.stderr)
-        return 2
-    env = dict(os.environ)
-    dsn = env.get("WEGWIJZER_STATS_DSN", "").strip() or None
-    data_dir = default_data_dir(env)
-    if dsn is None and not (data_dir / SQLITE_FILE).is_file():
-        print(
-            f"no use figures in {data_dir / SQLITE_FILE} yet: set WEGWIJZER_DATA_DIR (or "
-            "WEGWIJZER_STATS_DSN) as for 'wegwijzer run'",
-            file=sys.stderr,
-        )
-        return 1
-    try:
-        store = open_store(dsn=dsn, data_dir=data_dir)
-        rows = store.rows(args.year)
-        crisis = store.crisis_weeks(args.year)
-    except StatsStoreError as exc:
-        print(f"cannot read the use figures: {exc}", file=sys.stderr)
-        return 2
-    if args.weak_spots:
-        report = weak_spots(kb, rows, args.year, args.org)
-    else:
-        report = figures(kb, rows, crisis, args.year, args.org)
-    if args.out is not None and not args.weak_spots:
-        for path in write_report(report, Path(args.out), kb):
-            print(path, file=sys.stderr if args.json else sys.stdout)
-    if args.json:
-        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
-    elif args.weak_spots:
-        print("\n".join(format_text(report)))
-    return 0
+    return report_command(
+        engine.kb,
+        dict(os.environ),
+        year=args.year,
+        org=args.org,
+        out=Path(args.out) if args.out is not None else None,
+        as_json=args.json,
+        weak=args.weak_spots,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
