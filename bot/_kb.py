@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 #: Largest number of entries and of YAML files read; beyond them the folder is refused.
-MAX_ENTRIES = 20_000
+MAX_ENTRIES = 50_000
 MAX_FILES = 2_000
 MIN_QUESTIONS = 5
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
