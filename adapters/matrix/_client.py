@@ -10,6 +10,7 @@ twice). Rate limits and connection errors are retried here with the shared backo
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import logging
@@ -231,6 +232,9 @@ class Connection:
     async def sync_forever(self, handler: SyncHandler) -> None:
         client = self.client
         catch_up = client.loaded_sync_token is None
+        # nio would store each sync token as it arrives, before its messages are answered;
+        # a replica that then died would make the next one skip them. Store it after.
+        client.config = dataclasses.replace(client.config, store_sync_tokens=False)
         if catch_up:
             log.info("first start on this device: old messages will not be answered")
         failures = 0
@@ -256,6 +260,8 @@ class Connection:
                 failures = 0
                 await self.keys()
                 await handler.after_sync(resp, catch_up)
+                if client.store is not None:
+                    client.store.save_sync_token(resp.next_batch)
                 catch_up = False
                 continue
             delay = self.retry_delay(resp, failures)
