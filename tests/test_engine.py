@@ -318,12 +318,13 @@ def test_no_hash_seed_dependence(tmp_path: Path) -> None:
 
 
 def test_synonym_in_another_ending_is_understood() -> None:
-    """The synonym list spells 'reorganisation'; 'reorganised' reaches it by its stem."""
+    """The synonym list spells 'reorganisation'; 'reorganised' reaches the same term (by its
+    stem, or as written once a phrasing uses it), at full or nearly full weight."""
     engine = Engine(load_knowledge_base(Path(__file__).resolve().parent.parent / "knowledge"))
     index = engine.matcher.indexes["en"]
     via_stem, known = index.resolve("reorganised"), index.resolve("reorganisation")
     assert via_stem is not None and known is not None
-    assert via_stem == (known[0], 0.95)
+    assert via_stem[0] == known[0] and via_stem[1] >= 0.95
     assert engine.ask("our unit is being reorganised, what happens to my job").entry == (
         "rp-reorganisatie"
     )
