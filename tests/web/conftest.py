@@ -74,16 +74,23 @@ def server() -> Iterator[Server]:
     yield from serve_in_thread(Settings(port=0, per_conversation_per_minute=600))
 
 
-# Module scope: sync Playwright keeps an event loop running in this thread while it is
-# open, which asyncio tests in later modules must not find.
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def chromium() -> Iterator[Browser]:
+    """The system Chromium under sync Playwright, for a module-scoped `browser` fixture.
+
+    Module scope, never session: sync Playwright keeps an event loop running in this
+    thread while it is open, which asyncio tests in later modules must not find.
+    """
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (it installs it)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from chromium()
 
 
 @pytest.fixture(scope="session")
