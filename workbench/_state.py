@@ -58,10 +58,13 @@ class Workbench:
 
     root: Path
     snapshot: Snapshot = field(init=False)
+    #: The folder's fingerprint when the current snapshot was read (None: unreadable).
+    loaded_from: str | None = field(init=False, default=None)
     _listeners: set[asyncio.Queue[int]] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
+        self.loaded_from = self._fingerprint()
         self.snapshot = _load(self.root, 1, None)
 
     def _fingerprint(self) -> str | None:
@@ -72,17 +75,17 @@ class Workbench:
 
     async def watch(self, interval: float = WATCH_SECONDS) -> None:
         """Reload whenever the folder changes; runs until cancelled."""
-        seen = self._fingerprint()
         while True:
             await asyncio.sleep(interval)
             current = self._fingerprint()
-            if current is None or current == seen:
+            if current is None or current == self.loaded_from:
                 continue
-            seen = current
             old = self.snapshot
             # Loading takes a moment (the matcher builds its index): off the event loop.
             new = await asyncio.to_thread(_load, self.root, old.version + 1, old.engine)
             self.snapshot = new
+            # Set after the snapshot, so `loaded_from` never claims a load still running.
+            self.loaded_from = current
             if new.refused:
                 log.warning("knowledge folder refused: %d problem(s)", len(new.problems))
             else:

@@ -5,6 +5,7 @@ edited and on a broken knowledge folder."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect
 
+from bot._kb import fingerprint
 from tests.workbench.conftest import Server
 from workbench._app import ADAPTIVECARDS_JS
 
@@ -51,7 +53,8 @@ def page(request: pytest.FixtureRequest, browser: Browser, server: Server) -> It
     assert not refused, f"CSP violations: {refused}"
 
 
-def _axe_clean(page: Page, name: str, shots: Path) -> None:
+def _axe_clean(page: Page, server: Server, name: str, shots: Path) -> None:
+    _settled(page, server)
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     result = Axe().run(page)
     assert result.violations_count == 0, result.generate_report()
@@ -61,7 +64,7 @@ def test_overview(page: Page, server: Server, shots: Path) -> None:
     page.goto(server.url + "/")
     expect(page.locator("h1")).to_have_text("Overview")
     expect(page.locator("#h-counts")).to_be_visible()
-    _axe_clean(page, "overview", shots)
+    _axe_clean(page, server, "overview", shots)
 
 
 @pytest.mark.parametrize("page", ["nl-NL"], indirect=True)
@@ -69,12 +72,12 @@ def test_pages_in_dutch_for_a_dutch_browser(page: Page, server: Server, shots: P
     page.goto(server.url + "/")
     expect(page.locator("html")).to_have_attribute("lang", "nl")
     expect(page.locator("h1")).to_have_text("Overzicht")
-    _axe_clean(page, "overview-nl", shots)
+    _axe_clean(page, server, "overview-nl", shots)
     page.goto(server.url + "/try")
     page.fill("#q", "ik word gepest door mijn leidinggevende, is dat intimidatei")
     page.click("#try-form button[type=submit]")
     expect(page.locator("#h-words ~ table").first).to_contain_text("tikfout verbeterd")
-    _axe_clean(page, "try-nl", shots)
+    _axe_clean(page, server, "try-nl", shots)
 
 
 def test_entry_in_every_channel(page: Page, server: Server, shots: Path) -> None:
@@ -88,10 +91,10 @@ def test_entry_in_every_channel(page: Page, server: Server, shots: Path) -> None
         expect(host).to_contain_text("Pesten op het werk")
     else:
         expect(page.locator("#h-teams + .notice")).to_be_visible()
-    _axe_clean(page, "entry-nl-details", shots)
+    _axe_clean(page, server, "entry-nl-details", shots)
     page.goto(f"{server.url}/entry/{ENTRY}?lang=en&details=0")
     expect(page.locator(".console")).to_contain_text("Bullying")
-    _axe_clean(page, "entry-en", shots)
+    _axe_clean(page, server, "entry-en", shots)
 
 
 def test_try_a_question_by_keyboard(page: Page, server: Server, shots: Path) -> None:
@@ -111,7 +114,7 @@ def test_try_a_question_by_keyboard(page: Page, server: Server, shots: Path) -> 
     assert "gepest" not in page.url
     page.locator("#h-decision").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "try-result.png"))
-    _axe_clean(page, "try", shots)
+    _axe_clean(page, server, "try", shots)
 
 
 def test_question_set(page: Page, server: Server, shots: Path) -> None:
@@ -120,7 +123,7 @@ def test_question_set(page: Page, server: Server, shots: Path) -> None:
     page.click("form.ask button[type=submit]")
     expect(page.locator("#h-outcomes")).to_be_visible()
     expect(page.locator("#h-never")).to_be_visible()
-    _axe_clean(page, "question-set", shots)
+    _axe_clean(page, server, "question-set", shots)
 
 
 def _write(path: Path, text: str) -> None:
@@ -129,6 +132,24 @@ def _write(path: Path, text: str) -> None:
     tmp = path.with_suffix(".saving")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _settled(page: Page, server: Server) -> None:
+    """Wait until the workbench has read the folder as it is now and the page shows that
+    version: a file restored by an earlier test reloads the page once more, and axe must
+    not run while it does."""
+    wb = server.workbench
+    deadline = time.monotonic() + FOLLOW_MS / 1000
+    while time.monotonic() < deadline:
+        if wb.loaded_from == fingerprint(server.root):
+            version = str(wb.snapshot.version)
+            expect(page.locator(f"body[data-version='{version}']")).to_be_attached(
+                timeout=FOLLOW_MS
+            )
+            page.wait_for_load_state("load")
+            return
+        time.sleep(0.1)
+    raise AssertionError("the workbench did not read the changed folder in time")
 
 
 def _replace_in(path: Path, old: str, new: str) -> str:
@@ -206,6 +227,7 @@ def test_counsellors_part_in_every_channel(page: Page, server: Server) -> None:
 def test_broken_folder_keeps_the_last_good_state(page: Page, server: Server, shots: Path) -> None:
     path = server.root / "entries" / "ongewenst-gedrag.yaml"
     page.goto(server.url + "/")
+    _settled(page, server)
     expect(page.locator(".status.ok")).to_be_visible()
     original = path.read_text(encoding="utf-8")
     # Two mistakes a coordinator makes: a theme that does not exist, an unclosed quote.
@@ -218,7 +240,7 @@ def test_broken_folder_keeps_the_last_good_state(page: Page, server: Server, sho
         expect(problem.locator(".excerpt .hit")).to_contain_text("geen-thema-")
         # The last good state is still shown beside the errors.
         expect(page.locator("#h-counts")).to_be_visible()
-        _axe_clean(page, "broken-folder", shots)
+        _axe_clean(page, server, "broken-folder", shots)
         _write(path, original.replace("title: ", 'title: "', 1))
         # The file no longer reads at all: its own error, and the references into it dangle.
         own = page.locator(".problem.error", has_text="ongewenst-gedrag.yaml")
