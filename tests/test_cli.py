@@ -134,7 +134,8 @@ def test_kb_test_reports_misses_and_scores_a_question_file(
 REAL_STYLE = (
     '- {q: "ik word gepest", lang: nl, route: [vpoo], expect_any: [pest], entry: [pesten]}\n'
     '- {q: "wat is een misstand", route: [vpi], expect_any: [misstand], entry: [klacht]}\n'
-    '- {q: "klacht misstand", lang: nl, route: [vpoo], expect_any: [klacht], entry: [klacht]}\n'
+    '- {q: "een klacht over een misstand", lang: nl, route: [vpoo], expect_any: [klacht],'
+    " entry: [klacht]}\n"
     '- {q: "pesten verlof", lang: nl, route: [vpoo, p_raadgever], expect_any: [pest],'
     " entry: [pesten]}\n"
     '- {q: "qwerty asdf zxcv", lang: en, route: [p_raadgever], expect_any: [x], entry: []}\n'

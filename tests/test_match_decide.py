@@ -9,7 +9,7 @@ import pytest
 
 from bot import Engine, ReplyKind, load_knowledge_base
 from bot._analysis import Reader, load_reader
-from bot._decide import ANSWER_AT, Candidate, confidence, decide
+from bot._decide import ANSWER_AT, FUSE_LEARNED, LEARNED_MIN, Candidate, confidence, decide
 from bot._ranker import Ranker
 from bot._text import LIGHT_WORDS, STOPWORDS
 
@@ -130,7 +130,9 @@ def test_ranker_scores_nothing_for_unknown_words(real_engine: Engine) -> None:
 
 def _cand(real_engine: Engine, n: int, hand: float, learned: float, **kw: object) -> Candidate:
     e = real_engine.kb.entries[n]
-    c = Candidate(e, hand, learned, hand + 0.5 * learned, "nl", bool(kw.get("capped", False)))
+    c = Candidate(
+        e, hand, learned, hand + FUSE_LEARNED * learned, "nl", bool(kw.get("capped", False))
+    )
     return c
 
 
@@ -169,8 +171,23 @@ def test_unrelated_tie_asks_instead(real_engine: Engine) -> None:
         for i, e in enumerate(entries)
         if e.id not in entries[a].related and entries[a].id not in e.related and i != a
     )
-    one, two = _cand(real_engine, a, 0.9, 0.5), _cand(real_engine, b, 0.9, 0.49)
+    one, two = _cand(real_engine, a, 0.9, 0.5), _cand(real_engine, b, 0.9, 0.495)
     assert decide([one, two]).outcome == "clarify"
+
+
+def test_pick_the_learned_signal_does_not_see_is_not_answered(real_engine: Engine) -> None:
+    # A strong hand score from a word or two ("what do I have to do as manager").
+    unseen = _cand(real_engine, 0, 0.85, LEARNED_MIN / 2)
+    assert decide([unseen]).outcome == "clarify"
+    assert decide([_cand(real_engine, 0, 1.0, 0.0)]).outcome == "answer"  # own phrasing
+
+
+def test_keywords_of_two_topics_ask_which(engine: Engine) -> None:
+    two = engine.ask("pesten verlof")
+    assert two.kind is ReplyKind.CLARIFY
+    assert {c.action for c in two.choices} >= {"entry:pesten", "entry:verlof"}
+    # The same words in a sentence: one topic with a detail, answered.
+    assert engine.ask("een klacht over een misstand").kind is ReplyKind.ANSWER
 
 
 def test_out_of_scope_questions_are_not_answered(real_engine: Engine) -> None:
