@@ -7,7 +7,7 @@ thresholds. The rules themselves were written after reading corpus1-4 and the bl
 sets, so for those files only the model's share is held out; corpus5 and the files
 written after the rules are held out for both.
 
-Run: .venv/bin/python bench/crisis_cv.py
+Run: .venv/bin/python bench/crisis_cv.py [--no-concepts]
 """
 
 from __future__ import annotations
@@ -20,7 +20,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot import load_knowledge_base  # noqa: E402
 from bot._crisis import CrisisDetector  # noqa: E402
-from bot._crisis_model import example_files, read_example_file, train  # noqa: E402
+from bot._crisis_model import (  # noqa: E402
+    example_files,
+    read_concepts,
+    read_example_file,
+    train,
+)
 
 THRESHOLDS = (0.5, 0.7, 0.72, 0.8, 0.9)
 
@@ -30,6 +35,8 @@ def main() -> None:
     kb = load_knowledge_base(knowledge)
     rules = CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together)
     files = {p: read_example_file(p) for p in example_files(knowledge)}
+    # Without the kinds of words (--no-concepts) to compare with words alone.
+    concepts = {} if "--no-concepts" in sys.argv else read_concepts(knowledge)
     totals = {t: [0, 0] for t in THRESHOLDS}
     rule_totals = [0, 0]
     n_crises = n_others = 0
@@ -40,7 +47,7 @@ def main() -> None:
     for held, (crises, others) in files.items():
         train_c = [t for p, (c, _) in files.items() if p != held for t in c]
         train_o = [t for p, (_, o) in files.items() if p != held for t in o]
-        model = train(train_c, train_o, digest="")
+        model = train(train_c, train_o, digest="", concepts=concepts)
         rule_hits = [rules.is_crisis(t) for t in crises]
         rule_alarms = [rules.is_crisis(t) for t in others]
         counts = f"{len(crises):7} {len(others):7}"

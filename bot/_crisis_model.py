@@ -7,6 +7,11 @@ corpora in `knowledge/crisis_examples/` and the question files in `knowledge/tes
 A message is a crisis when the rules say so or the model's probability reaches its
 threshold; `not_crisis` exclusions still apply first.
 
+Words and word pairs alone generalise poorly: the model knew "pillen gespaard" but not
+"tabletten verzameld". So the kinds of words in `knowledge/lexicon/crisis_concepts.yaml`
+(means, a plan, finality, a loved one, a farewell, relief, ...) are features too: each
+pair of kinds present ("means+plan"), whatever the words.
+
 The weights are trained by `wegwijzer kb train-crisis` (logistic regression, a fixed
 shuffle, so the same examples always give the same file) and shipped as
 `knowledge/crisis_model.json`; start-up only reads that file. `kb validate` warns when
@@ -19,16 +24,19 @@ import hashlib
 import json
 import math
 import random
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot._text import STOPWORDS, fold, stem
+from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._yaml import load_yaml_file
 
 #: Where the examples live, relative to the knowledge folder.
 EXAMPLE_DIRS = ("crisis_examples", "tests")
 MODEL_FILE = "crisis_model.json"
+#: Kinds of words the model sees as one feature each (relative to the knowledge folder).
+CONCEPTS_FILE = Path("lexicon") / "crisis_concepts.yaml"
 #: Probability from which the model alone calls a message a crisis. Chosen by
 #: leave-one-file-out validation (bench/crisis_cv.py): 0.7 added 42 of 63 crises the rules
 #: missed across 729, for 5 more false alarms across 1,782 work questions. Raised to 0.72
@@ -38,6 +46,7 @@ DEFAULT_THRESHOLD = 0.72
 #: Largest model file read (a generated file; this only guards against accidents).
 MAX_MODEL_BYTES = 4 * 1024 * 1024
 _STOP = STOPWORDS["nl"] | STOPWORDS["en"]
+_COMMON = _STOP | LIGHT_WORDS["nl"] | LIGHT_WORDS["en"]
 _MAX_WORD = 30
 _EPOCHS = 20
 _RATE = 0.2
@@ -47,8 +56,48 @@ _SEED = 1
 _PRUNE = 0.01
 
 
-def features(text: str, *, folded: str | None = None) -> list[str]:
-    """Content words (both stems) and neighbouring word pairs of a message, sorted.
+class ConceptIndex:
+    """The kinds of words of `crisis_concepts.yaml`, looked up per message word as
+    written and by its Dutch and English stem; several-word items as written."""
+
+    def __init__(self, concepts: Mapping[str, Sequence[str]]) -> None:
+        self.single: dict[str, set[str]] = defaultdict(set)
+        self.multi: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+        for name, items in concepts.items():
+            for item in items:
+                words = tuple(fold(item).split())
+                if len(words) == 1:
+                    self.single[words[0]].add(name)
+                    # A stem that is an everyday word is no stand-in for the word: the
+                    # Dutch stemmer makes "zin" of "gezin" (as for the `together` rules).
+                    for term in _forms(words[0]) - {words[0]}:
+                        stripped = not term.startswith(words[0][:2])
+                        if term not in _COMMON and not (stripped and len(term) <= 3):
+                            self.single[term].add(name)
+                elif words:
+                    self.multi[words[0]].append((words, name))
+
+    def find(self, words: Sequence[str]) -> set[str]:
+        """The kinds of words present in a folded message."""
+        found: set[str] = set()
+        for i, word in enumerate(words):
+            for form in _forms(word):
+                found |= self.single.get(form, set())
+            for phrase, name in self.multi.get(word, ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    found.add(name)
+        return found
+
+
+def _forms(word: str) -> set[str]:
+    return {word, stem(word, "nl"), stem(word, "en")}
+
+
+def features(
+    text: str, *, folded: str | None = None, concepts: ConceptIndex | None = None
+) -> list[str]:
+    """Content words (both stems), neighbouring word pairs and, with `concepts`, each
+    pair of kinds of words present ("c:means+plan"), sorted.
 
     `folded` is `fold(text)` when the caller has it already (the message's analysis).
     """
@@ -60,6 +109,11 @@ def features(text: str, *, folded: str | None = None) -> list[str]:
             out.add("w:" + stem(word, "en"))
         if i and not (words[i - 1] in _STOP and word in _STOP):
             out.add(f"b:{words[i - 1]}_{word}")
+    if concepts is not None:
+        # Pairs only: leave-one-file-out found more crises with them alone (1,057 of
+        # 1,078, 71 false alarms) than with each kind on its own as well (1,056, 73).
+        kinds = sorted(concepts.find(words))
+        out.update(f"c:{a}+{b}" for n, a in enumerate(kinds) for b in kinds[n + 1 :])
     return sorted(out)
 
 
@@ -71,11 +125,18 @@ class CrisisModel:
     bias: float
     threshold: float
     examples_sha256: str
+    #: The kinds of words it was trained with (stored in the model file).
+    concepts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _index: ConceptIndex | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", ConceptIndex(self.concepts) if self.concepts else None)
 
     def probability(self, text: str, *, folded: str | None = None) -> float:
         """How likely the message signals acute danger, 0..1."""
         weights = self.weights
-        z = self.bias + math.fsum(weights.get(f, 0.0) for f in features(text, folded=folded))
+        feats = features(text, folded=folded, concepts=self._index)
+        z = self.bias + math.fsum(weights.get(f, 0.0) for f in feats)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def is_crisis(self, text: str, *, folded: str | None = None) -> bool:
@@ -87,6 +148,7 @@ class CrisisModel:
             "examples_sha256": self.examples_sha256,
             "threshold": self.threshold,
             "bias": self.bias,
+            "concepts": {k: list(v) for k, v in sorted(self.concepts.items())},
             "weights": dict(sorted(self.weights.items())),
         }
         return json.dumps(data, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
@@ -132,14 +194,50 @@ def load_model(path: Path) -> CrisisModel | None:
         raise ModelProblem("'threshold' must be a number between 0 and 1")
     if not isinstance(digest, str):
         raise ModelProblem("'examples_sha256' must be text")
+    concepts = data.get("concepts", {})
+    if not isinstance(concepts, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)
+        for k, v in concepts.items()
+    ):
+        raise ModelProblem("'concepts' must map names to lists of words")
     return CrisisModel(
-        {k: float(v) for k, v in weights.items()}, float(bias), float(threshold), digest
+        {k: float(v) for k, v in weights.items()},
+        float(bias),
+        float(threshold),
+        digest,
+        {k: tuple(v) for k, v in concepts.items()},
     )
 
 
 def example_files(root: Path) -> list[Path]:
     """The example files of a knowledge folder, in a stable order."""
     return sorted(p for d in EXAMPLE_DIRS for p in (root / d).glob("*.yaml") if p.is_file())
+
+
+def training_files(root: Path) -> list[Path]:
+    """Every file the model is learned from: the examples and the kinds of words."""
+    concepts = root / CONCEPTS_FILE
+    return example_files(root) + ([concepts] if concepts.is_file() else [])
+
+
+def read_concepts(root: Path) -> dict[str, tuple[str, ...]]:
+    """The kinds of words of a knowledge folder; empty when it has none.
+
+    Raises:
+        YamlProblem: When the file cannot be read (file and line in the message).
+        ModelProblem: When it is not a `concepts` map of names to lists of words.
+    """
+    path = root / CONCEPTS_FILE
+    if not path.is_file():
+        return {}
+    data = load_yaml_file(path)
+    concepts = data.get("concepts") if isinstance(data, dict) else None
+    if not isinstance(concepts, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)
+        for k, v in concepts.items()
+    ):
+        raise ModelProblem(f"{CONCEPTS_FILE}: expected 'concepts', names with lists of words")
+    return {k: tuple(v) for k, v in concepts.items()}
 
 
 def examples_digest(files: Iterable[Path]) -> str:
@@ -156,9 +254,13 @@ def train(
     *,
     digest: str,
     threshold: float = DEFAULT_THRESHOLD,
+    concepts: Mapping[str, Sequence[str]] | None = None,
 ) -> CrisisModel:
     """Fit the weights by stochastic gradient descent with a fixed shuffle."""
-    rows = [(features(t), 1.0) for t in crises] + [(features(t), 0.0) for t in others]
+    kinds = {k: tuple(v) for k, v in (concepts or {}).items()}
+    index = ConceptIndex(kinds) if kinds else None
+    rows = [(features(t, concepts=index), 1.0) for t in crises]
+    rows += [(features(t, concepts=index), 0.0) for t in others]
     rng = random.Random(_SEED)
     weights: dict[str, float] = {}
     bias = 0.0
@@ -173,7 +275,7 @@ def train(
                 w = weights.get(f, 0.0)
                 weights[f] = w - _RATE * (g + _L2 * w)
     kept = {f: round(w, 4) for f, w in weights.items() if abs(w) >= _PRUNE}
-    return CrisisModel(kept, round(bias, 4), threshold, digest)
+    return CrisisModel(kept, round(bias, 4), threshold, digest, kinds)
 
 
 def read_example_file(path: Path) -> tuple[list[str], list[str]]:

@@ -13,10 +13,11 @@ from typing import Any
 from bot._crisis_model import (
     MODEL_FILE,
     ModelProblem,
-    example_files,
     examples_digest,
+    read_concepts,
     read_examples,
     train,
+    training_files,
 )
 from bot._engine import Engine
 from bot._kb import KnowledgeBase, Problem
@@ -58,7 +59,7 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
         problems.append(
             Problem(model_path, 0, "no crisis model: run `wegwijzer kb train-crisis`", "warning")
         )
-    elif kb.crisis_model.examples_sha256 != examples_digest(example_files(kb.root)):
+    elif kb.crisis_model.examples_sha256 != examples_digest(training_files(kb.root)):
         problems.append(
             Problem(
                 model_path,
@@ -386,6 +387,11 @@ def train_crisis_model(root: Path) -> tuple[int, int]:
     crises, others = read_examples(root)
     if not crises or not others:
         raise ModelProblem("need crisis and non-crisis examples to learn from")
-    model = train(crises, others, digest=examples_digest(example_files(root)))
+    model = train(
+        crises,
+        others,
+        digest=examples_digest(training_files(root)),
+        concepts=read_concepts(root),
+    )
     (root / MODEL_FILE).write_text(model.to_json(), encoding="utf-8")
     return len(crises), len(others)

@@ -389,10 +389,22 @@ def test_fourth_corpus_recall_and_false_alarms(detector: CrisisDetector) -> None
 def test_shipped_crisis_model_is_what_training_gives_now() -> None:
     """Examples and the code that turns text into features (folding, stemming) both
     shape the model: after changing either, run `wegwijzer kb train-crisis`."""
-    from bot._crisis_model import MODEL_FILE, example_files, examples_digest, read_examples, train
+    from bot._crisis_model import (
+        MODEL_FILE,
+        examples_digest,
+        read_concepts,
+        read_examples,
+        train,
+        training_files,
+    )
 
     crises, others = read_examples(KNOWLEDGE)
-    model = train(crises, others, digest=examples_digest(example_files(KNOWLEDGE)))
+    model = train(
+        crises,
+        others,
+        digest=examples_digest(training_files(KNOWLEDGE)),
+        concepts=read_concepts(KNOWLEDGE),
+    )
     assert (KNOWLEDGE / MODEL_FILE).read_text(encoding="utf-8") == model.to_json()
 
 
