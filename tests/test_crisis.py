@@ -502,3 +502,76 @@ def test_same_words_in_work_questions_fire_no_rule(text: str) -> None:
     kb = load_knowledge_base(KNOWLEDGE)
     rules_only = CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together, None)
     assert rules_only.signal(text) is None
+
+
+def test_round_three_classes_found_by_rules_alone() -> None:
+    """knowledge/crisis_examples/corpus9.yaml (issue 11, round 3): a wish not to exist
+    with a modal or softener, caring for others once gone, goodbyes, burden. Its first
+    run found 50 of 60 with 4 false alarms; the class rules written after it find 50 by
+    rules alone, and the work questions with the same words stay at one rule alarm
+    ("het mag van mij allemaal ophouden met die vergaderingen")."""
+    kb = load_knowledge_base(KNOWLEDGE)
+    rules_only = CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together, None)
+    corpus = load_yaml_file(EXAMPLES / "corpus9.yaml")
+    found = [t for t in corpus["crisis"] if rules_only.is_crisis(t)]
+    alarms = [t for t in corpus["not_crisis"] if rules_only.is_crisis(t)]
+    assert len(found) >= 50
+    assert len(alarms) <= 1, alarms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "there's no way out of this contract, can I still resign?",
+        "I want to disappear from this email list, who manages it?",
+        "ik wil verdwijnen uit dit project, hoe vraag ik om een andere opdracht?",
+        "I feel calm now that I've decided to quit, how do I hand in my notice?",
+        "ik zou best willen dat mijn manager er niet meer was",
+        "ik ga met pensioen en wil iedereen netjes gedag zeggen",
+    ],
+)
+def test_work_words_need_a_second_sign(text: str) -> None:
+    """'No way out', 'want to disappear' and calm after a decision are work words too;
+    only with a second sign do they fire a rule."""
+    kb = load_knowledge_base(KNOWLEDGE)
+    rules_only = CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together, None)
+    assert rules_only.signal(text) is None
+
+
+def test_kinds_of_words_are_learned_as_pairs() -> None:
+    from bot._crisis_model import ConceptIndex, features
+
+    index = ConceptIndex({"means": ["tabletten", "bridge"], "plan": ["opgezocht"]})
+    assert "c:means+plan" in features("ik heb opgezocht hoeveel tabletten", concepts=index)
+    # One kind alone is no feature: the pair carries the meaning.
+    assert not any(f.startswith("c:") for f in features("welke bridge", concepts=index))
+    assert not any(f.startswith("c:") for f in features("ik heb opgezocht", concepts=index))
+
+
+def test_a_kind_of_word_is_not_found_through_an_everyday_stem() -> None:
+    """The Dutch stemmer makes "zin" of "gezin": "geen zin" names no loved one."""
+    from bot._crisis_model import ConceptIndex
+
+    index = ConceptIndex({"loved": ["gezin"]})
+    assert index.find(["geen", "zin"]) == set()
+    assert index.find(["mijn", "gezin"]) == {"loved"}
+
+
+def test_the_model_file_keeps_its_kinds_of_words(tmp_path: Path) -> None:
+    from bot._crisis_model import ModelProblem, load_model, train
+
+    model = train(
+        ["ik heb tabletten verzameld"],
+        ["mag ik thuiswerken"],
+        digest="x",
+        concepts={"means": ["tabletten"], "plan": ["verzameld"]},
+    )
+    path = tmp_path / "m.json"
+    path.write_text(model.to_json(), encoding="utf-8")
+    loaded = load_model(path)
+    assert loaded is not None
+    assert loaded.concepts == {"means": ("tabletten",), "plan": ("verzameld",)}
+    assert loaded.probability("tabletten verzameld") == model.probability("tabletten verzameld")
+    path.write_text(model.to_json().replace('"means": [', '"means": [1, '), encoding="utf-8")
+    with pytest.raises(ModelProblem, match="concepts"):
+        load_model(path)
