@@ -33,6 +33,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._kb import Entry, KnowledgeBase
+from bot._lookup import by_length, set_bits, term_bits
 from bot._ranker import FloatArray, Ranker
 from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
@@ -145,6 +146,9 @@ class _LangIndex:
         for i, ts, joined in phrasings:
             weight = math.fsum(map(idf.__getitem__, ts))
             self.phrasings_of[i].append(_Phrasing(i, ts, weight, joined))
+        self.phrasing_bits = {  # per entry and term, the phrasings holding it
+            i: term_bits(p.terms for p in ps) for i, ps in self.phrasings_of.items()
+        }
         self._stems = stems
         # Every word of the knowledge base is a typo target, and so is every spelling of
         # a synonym, so "manger" finds "manager" though the index only holds the head word.
@@ -158,6 +162,8 @@ class _LangIndex:
         #: which language a question is in.
         self.own_words = frozenset(own_words)
         self.surface_words = list(surface)
+        # Typo candidates by length (edits as in correct_typo): the same closest ones.
+        self._typo_targets = by_length(self.surface_words, (9, 1, 2), range(5, MAX_WORD + 1))
         self.vocab = set(idf)
         self.light_words = LIGHT_WORDS[lang]
 
@@ -223,7 +229,7 @@ class _LangIndex:
         max_edits = 1 if len(word) < 9 else 2
         hits = process.extract(
             word,
-            self.surface_words,
+            self._typo_targets.get(len(word), self.surface_words),
             scorer=Levenshtein.distance,
             score_cutoff=max_edits,
             limit=8,
@@ -474,17 +480,20 @@ class Matcher:
             cov = min(1.0, coverage[i] / (total * length_factor))
             sim = 0.0
             surface = 0.0
-            for p in index.phrasings_of.get(i, ()):
+            best: _Phrasing | None = None
+            # Only the phrasings sharing a term, in order (the first best gives `surface`).
+            for k in set_bits(index.phrasing_bits.get(i, {}), qterms):
+                p = index.phrasings_of[i][k]
                 common = qterms & p.terms
-                if not common:
-                    continue
                 shared = math.fsum(map(idf.__getitem__, common))
                 if shared <= 0:
                     continue
                 dice = 2.0 * shared / (qweight + p.weight)
                 if dice > sim:
                     sim = dice
-                    surface = fuzz.token_set_ratio(qwords, p.words) / 100.0
+                    best = p
+            if best is not None:
+                surface = fuzz.token_set_ratio(qwords, best.words) / 100.0
             score = 0.55 * cov + 0.35 * sim + 0.10 * surface * min(1.0, cov * 1.5)
             scored.append((i, min(score, ceiling)))
         return scored, unsure

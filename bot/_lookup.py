@@ -1,0 +1,146 @@
+"""Look-up structures built once from the knowledge base, so a turn does less work.
+
+Each one gives exactly the answer of the plain way it replaces (a regular expression of
+all phrases, a typo search over every word, a comparison with every phrase); it only
+skips what cannot match. Nothing of a message is kept: all they hold is derived from
+the knowledge base.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+
+
+class Runs:
+    """Phrases (folded) found as a run of whole words, one look-up per message word: the
+    same as finding " phrase " in " folded text " for text as `fold` writes it."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self._by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for p in phrases:
+            words = tuple(p.split())
+            if words:
+                self._by_first[words[0]].append(words)
+
+    def any_in(self, words: Sequence[str]) -> bool:
+        by_first = self._by_first
+        for i, word in enumerate(words):
+            for run in by_first.get(word, ()):
+                if tuple(words[i : i + len(run)]) == run:
+                    return True
+        return False
+
+
+class Substrings:
+    """Whether text holds any of the strings anywhere: one look-up of the first few
+    letters at each place, then a comparison only where a string starts that way."""
+
+    def __init__(self, strings: Iterable[str]) -> None:
+        strings = [t for t in strings if t]
+        self._size = min(map(len, strings), default=0)
+        self._by_start: dict[str, list[str]] = defaultdict(list)
+        for t in sorted(strings):
+            self._by_start[t[: self._size]].append(t)
+
+    def any_in(self, text: str) -> bool:
+        size, by_start = self._size, self._by_start
+        if not by_start:
+            return False
+        for i in range(len(text) - size + 1):
+            for t in by_start.get(text[i : i + size], ()):
+                if text.startswith(t, i):
+                    return True
+        return False
+
+
+class GramFilter:
+    """Which targets a text could hold within their edit budget, by counting bigrams.
+
+    An edit changes at most two of a target's bigrams, a swap of two letters three
+    (the q-gram lemma), so a target within `edits` of some substring of a text shares at
+    least `len - 1 - 3 * edits` bigrams with the text, counted with repeats. Targets
+    that share fewer are left out; the rest still need the real comparison.
+    """
+
+    def __init__(self, targets: Sequence[str], edits: Sequence[int]) -> None:
+        # One row per bigram and repeat ("ee" twice is two rows): row (g, j) marks the
+        # targets holding g at least j times, so the rows a text picks by its own
+        # counts add up, per target, to the bigrams shared counted with repeats.
+        rows: dict[str, list[int]] = defaultdict(list)
+        marks: list[list[int]] = []
+        for k, target in enumerate(targets):
+            for g, n in Counter(bigrams(target)).items():
+                for j in range(n):
+                    if j == len(rows[g]):
+                        rows[g].append(len(marks))
+                        marks.append([])
+                    marks[rows[g][j]].append(k)
+        matrix = np.zeros((max(len(marks), 1), len(targets)), dtype=np.float32)
+        for r, ks in enumerate(marks):
+            matrix[r, ks] = 1.0
+        self._rows = dict(rows)
+        self._matrix = matrix
+        need = [len(t) - 1 - 3 * e for t, e in zip(targets, edits, strict=True)]
+        self._need = np.array(need, dtype=np.float32)
+        self._always = [k for k, n in enumerate(need) if n <= 0]
+
+    def possible(self, text: str) -> list[int]:
+        """Indexes (ascending) of the targets that may be within budget of part of `text`."""
+        rows = self._rows
+        counts = Counter(bigrams(text)).items()
+        picked = [r for g, n in counts if (rs := rows.get(g)) for r in rs[:n]]
+        if not picked:
+            return self._always
+        shared = self._matrix[picked].sum(axis=0)
+        found: list[int] = np.flatnonzero(shared >= self._need).tolist()
+        return found
+
+
+def bigrams(text: str) -> map[str]:
+    return map(str.__add__, text, text[1:])
+
+
+def by_length(
+    words: Sequence[str], edits: tuple[int, int, int], lengths: Iterable[int]
+) -> dict[int, list[str]]:
+    """For each length, the words within its edit budget in length, in their order.
+
+    `edits` is (from, below, at or above): the budget is `below` edits for a length
+    under `from`, else `at or above`.
+
+    A word more edits away in length is more edits away in spelling, so a search for the
+    closest words over these finds the same ones as over all, in the same order (ties
+    go to the earlier word either way).
+    """
+    sizes: dict[int, list[str]] = defaultdict(list)
+    for w in words:
+        sizes[len(w)].append(w)
+    out: dict[int, list[str]] = {}
+    for size in lengths:
+        budget = edits[1] if size < edits[0] else edits[2]
+        near = {n for n in range(size - budget, size + budget + 1) if n in sizes}
+        out[size] = [w for w in words if len(w) in near]
+    return out
+
+
+def term_bits(term_sets: Iterable[Iterable[str]]) -> dict[str, int]:
+    """For each term, which of the sets hold it: bit k for the k-th set."""
+    out: dict[str, int] = {}
+    for k, terms in enumerate(term_sets):
+        for t in terms:
+            out[t] = out.get(t, 0) | 1 << k
+    return out
+
+
+def set_bits(bits: dict[str, int], keys: Iterable[str]) -> Iterator[int]:
+    """The sets (by place, ascending) that hold any of `keys`, from `term_bits`."""
+    mask = 0
+    for key in keys:
+        mask |= bits.get(key, 0)
+    while mask:
+        low = mask & -mask
+        mask ^= low
+        yield low.bit_length() - 1
