@@ -8,8 +8,10 @@ the knowledge base.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -144,3 +146,32 @@ def set_bits(bits: dict[str, int], keys: Iterable[str]) -> Iterator[int]:
         low = mask & -mask
         mask ^= low
         yield low.bit_length() - 1
+
+
+class Phrasing(Protocol):
+    @property
+    def terms(self) -> frozenset[str]: ...
+    @property
+    def weight(self) -> float: ...
+
+
+def best_dice(
+    qterms: set[str],
+    qweight: float,
+    phrasings: Sequence[Phrasing],
+    bits: dict[str, int],
+    idf: dict[str, float],
+) -> tuple[float, int]:
+    """The highest weighted Dice of the question with one of an entry's phrasings, and
+    the place of the first phrasing that has it (-1: none shares a term). Only the
+    phrasings that share a term are visited (`bits` from `term_bits`), in their order."""
+    sim, best = 0.0, -1
+    for k in set_bits(bits, qterms):
+        p = phrasings[k]
+        shared = math.fsum(map(idf.__getitem__, qterms & p.terms))
+        if shared <= 0:
+            continue
+        dice = 2.0 * shared / (qweight + p.weight)
+        if dice > sim:
+            sim, best = dice, k
+    return sim, best

@@ -22,6 +22,7 @@ the cost grows with the answerable part of the knowledge base, not its size.
 
 from __future__ import annotations
 
+import heapq
 import math
 import string
 from collections import Counter, defaultdict
@@ -33,7 +34,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._kb import Entry, KnowledgeBase
-from bot._lookup import by_length, set_bits, term_bits
+from bot._lookup import best_dice, by_length, term_bits
 from bot._ranker import FloatArray, Ranker
 from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
@@ -394,7 +395,7 @@ class Matcher:
                 other language's phrasings then counts a little less, so a Dutch
                 question is answered from the Dutch phrasings when both fit.
         """
-        best: dict[int, Match] = {}
+        best: dict[int, tuple[float, Lang, bool]] = {}  # Match fields: made for the few kept
         folded = fold(text)
         own = self.indexes[lang].own_words if lang in self.indexes else frozenset()
         for index_lang, index in self.indexes.items():
@@ -407,12 +408,13 @@ class Matcher:
                 query = " ".join(w for w in folded.split() if w not in own)
                 if not query:
                     continue
-            scored, capped = self._score(index, query, typos=factor == 1.0)
+            scored, capped = self._score(index, query, limit, typos=factor == 1.0)
             for i, raw in scored:
                 score = raw * factor
-                if i not in best or score > best[i].score:
-                    best[i] = Match(self.entries[i], score, index_lang, capped)
-        return sorted(best.values(), key=lambda m: m.score, reverse=True)[:limit]
+                if i not in best or score > best[i][0]:
+                    best[i] = (score, index_lang, capped)
+        top = sorted(best.items(), key=lambda b: b[1][0], reverse=True)[:limit]
+        return [Match(self.entries[i], *fields) for i, fields in top]
 
     def language_of(self, text: str) -> Lang | None:
         """The language whose phrasings know more of the question's words, if one does.
@@ -431,9 +433,10 @@ class Matcher:
         return "nl" if nl > en else "en"
 
     def _score(
-        self, index: _LangIndex, folded: str, *, typos: bool = True
+        self, index: _LangIndex, folded: str, limit: int, *, typos: bool = True
     ) -> tuple[list[tuple[int, float]], bool]:
-        """(entry index, score) for the shortlist, and whether the scores were capped."""
+        """(entry index, score) for the shortlist, and whether the scores were capped.
+        Entries that cannot be among the best `limit` may be left out."""
         words = self.analyser.folded_words(folded)
         if not words:
             return [], False
@@ -475,25 +478,22 @@ class Matcher:
         # _LONG content words, the share an entry must explain shrinks slowly.
         length_factor = min(1.0, math.sqrt(_LONG / len(seen)))
         scored: list[tuple[int, float]] = []
-        idf = index.idf
+        # The most similarity can be (a phrasing holding exactly the question's terms),
+        # a little over to be safe from rounding: once even that cannot lift an entry
+        # over the `limit`-th best so far, no entry after it (less coverage) can either.
+        known_weight = math.fsum(index.idf[t] for t in qterms)
+        top_sim = 2.0 * known_weight / (qweight + known_weight) * 1.000001 + 1e-9
+        best: list[float] = []
         for i in shortlist:
             cov = min(1.0, coverage[i] / (total * length_factor))
-            sim = 0.0
-            surface = 0.0
-            best: _Phrasing | None = None
-            # Only the phrasings sharing a term, in order (the first best gives `surface`).
-            for k in set_bits(index.phrasing_bits.get(i, {}), qterms):
-                p = index.phrasings_of[i][k]
-                common = qterms & p.terms
-                shared = math.fsum(map(idf.__getitem__, common))
-                if shared <= 0:
-                    continue
-                dice = 2.0 * shared / (qweight + p.weight)
-                if dice > sim:
-                    sim = dice
-                    best = p
-            if best is not None:
-                surface = fuzz.token_set_ratio(qwords, best.words) / 100.0
-            score = 0.55 * cov + 0.35 * sim + 0.10 * surface * min(1.0, cov * 1.5)
-            scored.append((i, min(score, ceiling)))
+            bound = 0.55 * cov + 0.35 * top_sim + 0.10 * min(1.0, cov * 1.5)
+            if best and len(best) == limit and min(bound, ceiling) < best[0]:
+                break
+            phrasings = index.phrasings_of.get(i, [])
+            bits = index.phrasing_bits.get(i, {})
+            sim, k = best_dice(qterms, qweight, phrasings, bits, index.idf)
+            surface = fuzz.token_set_ratio(qwords, phrasings[k].words) / 100.0 if k >= 0 else 0.0
+            score = min(0.55 * cov + 0.35 * sim + 0.10 * surface * min(1.0, cov * 1.5), ceiling)
+            scored.append((i, score))
+            (heapq.heappush if len(best) < limit else heapq.heappushpop)(best, score)
         return scored, unsure
