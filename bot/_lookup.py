@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -137,17 +137,6 @@ def term_bits(term_sets: Iterable[Iterable[str]]) -> dict[str, int]:
     return out
 
 
-def set_bits(bits: dict[str, int], keys: Iterable[str]) -> Iterator[int]:
-    """The sets (by place, ascending) that hold any of `keys`, from `term_bits`."""
-    mask = 0
-    for key in keys:
-        mask |= bits.get(key, 0)
-    while mask:
-        low = mask & -mask
-        mask ^= low
-        yield low.bit_length() - 1
-
-
 class Phrasing(Protocol):
     @property
     def terms(self) -> frozenset[str]: ...
@@ -166,7 +155,13 @@ def best_dice(
     the place of the first phrasing that has it (-1: none shares a term). Only the
     phrasings that share a term are visited (`bits` from `term_bits`), in their order."""
     sim, best = 0.0, -1
-    for k in set_bits(bits, qterms):
+    mask = 0
+    for term in qterms:
+        mask |= bits.get(term, 0)
+    while mask:  # each set bit, lowest first
+        low = mask & -mask
+        mask ^= low
+        k = low.bit_length() - 1
         p = phrasings[k]
         shared = math.fsum(map(idf.__getitem__, qterms & p.terms))
         if shared <= 0:
