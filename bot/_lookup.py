@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Protocol
 
 import numpy as np
@@ -117,14 +118,15 @@ def by_length(
     closest words over these finds the same ones as over all, in the same order (ties
     go to the earlier word either way).
     """
-    sizes: dict[int, list[str]] = defaultdict(list)
-    for w in words:
-        sizes[len(w)].append(w)
+    sizes: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for place, w in enumerate(words):
+        sizes[len(w)].append((place, w))
     out: dict[int, list[str]] = {}
     for size in lengths:
         budget = edits[1] if size < edits[0] else edits[2]
-        near = {n for n in range(size - budget, size + budget + 1) if n in sizes}
-        out[size] = [w for w in words if len(w) in near]
+        near = [sizes[n] for n in range(size - budget, size + budget + 1) if n in sizes]
+        # Back in the words' own order: a few runs, each in order already.
+        out[size] = [w for _, w in sorted(chain.from_iterable(near))]
     return out
 
 
