@@ -15,6 +15,7 @@ from itertools import chain
 from typing import Protocol
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 
 class Runs:
@@ -172,3 +173,37 @@ def best_dice(
         if dice > sim:
             sim, best = dice, k
     return sim, best
+
+
+class OneEdit:
+    """The words within one edit of a word, listed as `process.extract` with
+    `Levenshtein.distance` and `score_cutoff=1` lists them: closest first, then in the
+    words' order. Found through one-letter deletions (a word within one edit of another
+    shares a deletion with it, or is one), so only a handful are compared instead of
+    all. Holds only the words given (the knowledge base's)."""
+
+    def __init__(self, words: Sequence[str], lengths: range) -> None:
+        self._words = list(words)
+        self._by_deletion: dict[str, list[int]] = defaultdict(list)
+        for place, w in enumerate(self._words):
+            if len(w) in lengths:
+                for d in _deletions(w):
+                    self._by_deletion[d].append(place)
+
+    def extract(self, word: str, limit: int) -> list[tuple[str, int, int]]:
+        """(word, edits, place) of the closest words, at most `limit`."""
+        places: set[int] = set()
+        for d in _deletions(word):
+            places.update(self._by_deletion.get(d, ()))
+        found = []
+        for place in places:
+            w = self._words[place]
+            edits = Levenshtein.distance(word, w, score_cutoff=1)
+            if edits <= 1:
+                found.append((edits, place, w))
+        found.sort()
+        return [(w, edits, place) for edits, place, w in found[:limit]]
+
+
+def _deletions(word: str) -> set[str]:
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}

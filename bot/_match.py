@@ -34,7 +34,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._kb import Entry, KnowledgeBase
-from bot._lookup import best_dice, by_length, term_bits
+from bot._lookup import OneEdit, best_dice, by_length, term_bits
 from bot._ranker import FloatArray, Ranker
 from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
@@ -164,7 +164,8 @@ class _LangIndex:
         self.own_words = frozenset(own_words)
         self.surface_words = list(surface)
         # Typo candidates by length (edits as in correct_typo): the same closest ones.
-        self._typo_targets = by_length(self.surface_words, (9, 1, 2), range(5, MAX_WORD + 1))
+        self._typo_targets = by_length(self.surface_words, (9, 1, 2), range(9, MAX_WORD + 1))
+        self._one_edit = OneEdit(self.surface_words, range(4, 10))
         self.vocab = set(idf)
         self.light_words = LIGHT_WORDS[lang]
 
@@ -227,14 +228,13 @@ class _LangIndex:
         """
         if len(word) < 5:
             return None
-        max_edits = 1 if len(word) < 9 else 2
-        hits = process.extract(
-            word,
-            self._typo_targets.get(len(word), self.surface_words),
-            scorer=Levenshtein.distance,
-            score_cutoff=max_edits,
-            limit=8,
-        )
+        if len(word) < 9:  # one edit: through deletions, the same hits as `extract`
+            hits = self._one_edit.extract(word, 8)
+        else:
+            targets = self._typo_targets.get(len(word), self.surface_words)
+            hits = process.extract(
+                word, targets, scorer=Levenshtein.distance, score_cutoff=2, limit=8
+            )
         if not hits:
             return None
         same_start = [h for h in hits if h[0][:1] == word[:1]]
