@@ -15,6 +15,7 @@ from itertools import chain
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz.distance import Levenshtein
 
 
@@ -207,3 +208,63 @@ class OneEdit:
 
 def _deletions(word: str) -> set[str]:
     return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+#: From this many postings in all, coverage is summed with numpy (same sums, same order).
+_ARRAY_POSTINGS = 2000
+#: Terms with this many postings keep them as arrays too (only large knowledge bases).
+ARRAY_TERM = 256
+
+
+def posting_arrays(
+    postings: dict[str, list[tuple[int, float]]],
+) -> dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+    """The long posting lists as arrays, for `top_coverage`."""
+    return {
+        t: (np.array([i for i, _ in ps], dtype=np.int64), np.array([w for _, w in ps]))
+        for t, ps in postings.items()
+        if len(ps) >= ARRAY_TERM
+    }
+
+
+def top_coverage(
+    postings: dict[str, list[tuple[int, float]]],
+    arrays: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]],
+    terms: Sequence[tuple[str, float]],
+    size: int,
+    limit: int,
+) -> tuple[list[int], dict[int, float]]:
+    """The `limit` entries the weighted terms cover most, most first (ties: the entry
+    reached first), and their coverage: `sum(weight * w)` over each term's postings.
+
+    Short lists are summed in a dict; long ones (a large knowledge base) with numpy,
+    adding in the same order, so the sums and the order come out the same either way.
+    """
+    if sum(len(postings.get(t, ())) for t, _ in terms) < _ARRAY_POSTINGS:
+        coverage: dict[int, float] = defaultdict(float)
+        for term, weight in terms:
+            for i, w in postings.get(term, ()):
+                coverage[i] += weight * w
+        return sorted(coverage, key=coverage.__getitem__, reverse=True)[:limit], coverage
+    cov = np.zeros(size)
+    unseen = np.iinfo(np.int64).max
+    first = np.full(size, unseen, dtype=np.int64)
+    reached = 0
+    for term, weight in terms:
+        if term in arrays:
+            at, ws = arrays[term]
+        else:
+            ps = postings.get(term, [])
+            at = np.array([i for i, _ in ps], dtype=np.int64)
+            ws = np.array([w for _, w in ps], dtype=np.float64)
+        cov[at] += weight * ws  # an entry is in a term's postings once
+        new = at[first[at] == unseen]
+        first[new] = np.arange(reached, reached + len(new))
+        reached += len(new)
+    covered = np.flatnonzero(first != unseen)
+    if len(covered) > limit:  # only those at or above the limit-th value can be in it
+        floor = np.partition(cov[covered], len(covered) - limit)[len(covered) - limit]
+        covered = covered[cov[covered] >= floor]
+    order = covered[np.lexsort((first[covered], -cov[covered]))][:limit]
+    top: list[int] = order.tolist()
+    return top, {i: float(cov[i]) for i in top}

@@ -34,7 +34,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._kb import Entry, KnowledgeBase
-from bot._lookup import OneEdit, best_dice, by_length, term_bits
+from bot._lookup import OneEdit, best_dice, by_length, posting_arrays, term_bits, top_coverage
 from bot._ranker import FloatArray, Ranker
 from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
@@ -136,6 +136,7 @@ class _LangIndex:
         for i, terms in enumerate(strong):
             for term, weight in terms.items():
                 self.postings[term].append((i, weight))
+        self.arrays = posting_arrays(self.postings)
         #: Terms only ever seen in answer texts: in a question they are more likely part
         #: of the story around it than its topic, so they weigh less there.
         self.answer_only = {
@@ -456,14 +457,12 @@ class Matcher:
         total = sum(w for w, _ in seen.values())
         if total <= 0:
             return [], False
-        coverage: dict[int, float] = defaultdict(float)
-        for term, (weight, known) in seen.items():
-            if known:
-                for i, w in index.postings.get(term, ()):
-                    coverage[i] += weight * w
-        if not coverage:
+        weighted = [(t, w) for t, (w, k) in seen.items() if k]
+        shortlist, coverage = top_coverage(
+            index.postings, index.arrays, weighted, len(self.entries), _SHORTLIST
+        )
+        if not shortlist:
             return [], False
-        shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:_SHORTLIST]
         qweight = sum(w for w, _ in seen.values())
         qwords = " ".join(words)
         # When one or two known words stand beside words the knowledge base does not
