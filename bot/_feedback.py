@@ -8,6 +8,7 @@ lapses. Only "helped" or "did not help" is counted, per entry, never any words.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 from bot._kb import KnowledgeBase
@@ -73,4 +74,10 @@ def thanks(kb: KnowledgeBase, lang: Lang) -> Reply:
 
 
 def _words(kb: KnowledgeBase, key: str) -> frozenset[str]:
-    return frozenset(fold(kb.text(key, lang)) for lang in LANGS)
+    return _folded(tuple(kb.text(key, lang) for lang in LANGS))
+
+
+@functools.lru_cache(maxsize=64)
+def _folded(texts: tuple[str, ...]) -> frozenset[str]:
+    """The knowledge base's wordings folded (keyed by those wordings, never by a message)."""
+    return frozenset(fold(t) for t in texts)

@@ -22,6 +22,7 @@ the cost grows with the answerable part of the knowledge base, not its size.
 
 from __future__ import annotations
 
+import heapq
 import math
 import string
 from collections import Counter, defaultdict
@@ -33,6 +34,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._kb import Entry, KnowledgeBase
+from bot._lookup import OneEdit, best_dice, by_length, posting_arrays, term_bits, top_coverage
 from bot._ranker import FloatArray, Ranker
 from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
@@ -134,6 +136,7 @@ class _LangIndex:
         for i, terms in enumerate(strong):
             for term, weight in terms.items():
                 self.postings[term].append((i, weight))
+        self.arrays = posting_arrays(self.postings)
         #: Terms only ever seen in answer texts: in a question they are more likely part
         #: of the story around it than its topic, so they weigh less there.
         self.answer_only = {
@@ -145,6 +148,9 @@ class _LangIndex:
         for i, ts, joined in phrasings:
             weight = math.fsum(map(idf.__getitem__, ts))
             self.phrasings_of[i].append(_Phrasing(i, ts, weight, joined))
+        self.phrasing_bits = {  # per entry and term, the phrasings holding it
+            i: term_bits(p.terms for p in ps) for i, ps in self.phrasings_of.items()
+        }
         self._stems = stems
         # Every word of the knowledge base is a typo target, and so is every spelling of
         # a synonym, so "manger" finds "manager" though the index only holds the head word.
@@ -158,6 +164,9 @@ class _LangIndex:
         #: which language a question is in.
         self.own_words = frozenset(own_words)
         self.surface_words = list(surface)
+        # Typo candidates by length (edits as in correct_typo): the same closest ones.
+        self._typo_targets = by_length(self.surface_words, (9, 1, 2), range(9, MAX_WORD + 1))
+        self._one_edit = OneEdit(self.surface_words, range(4, 10))
         self.vocab = set(idf)
         self.light_words = LIGHT_WORDS[lang]
 
@@ -220,14 +229,13 @@ class _LangIndex:
         """
         if len(word) < 5:
             return None
-        max_edits = 1 if len(word) < 9 else 2
-        hits = process.extract(
-            word,
-            self.surface_words,
-            scorer=Levenshtein.distance,
-            score_cutoff=max_edits,
-            limit=8,
-        )
+        if len(word) < 9:  # one edit: through deletions, the same hits as `extract`
+            hits = self._one_edit.extract(word, 8)
+        else:
+            targets = self._typo_targets.get(len(word), self.surface_words)
+            hits = process.extract(
+                word, targets, scorer=Levenshtein.distance, score_cutoff=2, limit=8
+            )
         if not hits:
             return None
         same_start = [h for h in hits if h[0][:1] == word[:1]]
@@ -388,7 +396,7 @@ class Matcher:
                 other language's phrasings then counts a little less, so a Dutch
                 question is answered from the Dutch phrasings when both fit.
         """
-        best: dict[int, Match] = {}
+        best: dict[int, tuple[float, Lang, bool]] = {}  # Match fields: made for the few kept
         folded = fold(text)
         own = self.indexes[lang].own_words if lang in self.indexes else frozenset()
         for index_lang, index in self.indexes.items():
@@ -401,12 +409,13 @@ class Matcher:
                 query = " ".join(w for w in folded.split() if w not in own)
                 if not query:
                     continue
-            scored, capped = self._score(index, query, typos=factor == 1.0)
+            scored, capped = self._score(index, query, limit, typos=factor == 1.0)
             for i, raw in scored:
                 score = raw * factor
-                if i not in best or score > best[i].score:
-                    best[i] = Match(self.entries[i], score, index_lang, capped)
-        return sorted(best.values(), key=lambda m: m.score, reverse=True)[:limit]
+                if i not in best or score > best[i][0]:
+                    best[i] = (score, index_lang, capped)
+        top = sorted(best.items(), key=lambda b: b[1][0], reverse=True)[:limit]
+        return [Match(self.entries[i], *fields) for i, fields in top]
 
     def language_of(self, text: str) -> Lang | None:
         """The language whose phrasings know more of the question's words, if one does.
@@ -425,9 +434,10 @@ class Matcher:
         return "nl" if nl > en else "en"
 
     def _score(
-        self, index: _LangIndex, folded: str, *, typos: bool = True
+        self, index: _LangIndex, folded: str, limit: int, *, typos: bool = True
     ) -> tuple[list[tuple[int, float]], bool]:
-        """(entry index, score) for the shortlist, and whether the scores were capped."""
+        """(entry index, score) for the shortlist, and whether the scores were capped.
+        Entries that cannot be among the best `limit` may be left out."""
         words = self.analyser.folded_words(folded)
         if not words:
             return [], False
@@ -447,14 +457,12 @@ class Matcher:
         total = sum(w for w, _ in seen.values())
         if total <= 0:
             return [], False
-        coverage: dict[int, float] = defaultdict(float)
-        for term, (weight, known) in seen.items():
-            if known:
-                for i, w in index.postings.get(term, ()):
-                    coverage[i] += weight * w
-        if not coverage:
+        weighted = [(t, w) for t, (w, k) in seen.items() if k]
+        shortlist, coverage = top_coverage(
+            index.postings, index.arrays, weighted, len(self.entries), _SHORTLIST
+        )
+        if not shortlist:
             return [], False
-        shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:_SHORTLIST]
         qweight = sum(w for w, _ in seen.values())
         qwords = " ".join(words)
         # When one or two known words stand beside words the knowledge base does not
@@ -469,22 +477,22 @@ class Matcher:
         # _LONG content words, the share an entry must explain shrinks slowly.
         length_factor = min(1.0, math.sqrt(_LONG / len(seen)))
         scored: list[tuple[int, float]] = []
-        idf = index.idf
+        # The most similarity can be (a phrasing holding exactly the question's terms),
+        # a little over to be safe from rounding: once even that cannot lift an entry
+        # over the `limit`-th best so far, no entry after it (less coverage) can either.
+        known_weight = math.fsum(index.idf[t] for t in qterms)
+        top_sim = 2.0 * known_weight / (qweight + known_weight) * 1.000001 + 1e-9
+        best: list[float] = []
         for i in shortlist:
             cov = min(1.0, coverage[i] / (total * length_factor))
-            sim = 0.0
-            surface = 0.0
-            for p in index.phrasings_of.get(i, ()):
-                common = qterms & p.terms
-                if not common:
-                    continue
-                shared = math.fsum(map(idf.__getitem__, common))
-                if shared <= 0:
-                    continue
-                dice = 2.0 * shared / (qweight + p.weight)
-                if dice > sim:
-                    sim = dice
-                    surface = fuzz.token_set_ratio(qwords, p.words) / 100.0
-            score = 0.55 * cov + 0.35 * sim + 0.10 * surface * min(1.0, cov * 1.5)
-            scored.append((i, min(score, ceiling)))
+            bound = 0.55 * cov + 0.35 * top_sim + 0.10 * min(1.0, cov * 1.5)
+            if best and len(best) == limit and min(bound, ceiling) < best[0]:
+                break
+            phrasings = index.phrasings_of.get(i, [])
+            bits = index.phrasing_bits.get(i, {})
+            sim, k = best_dice(qterms, qweight, phrasings, bits, index.idf)
+            surface = fuzz.token_set_ratio(qwords, phrasings[k].words) / 100.0 if k >= 0 else 0.0
+            score = min(0.55 * cov + 0.35 * sim + 0.10 * surface * min(1.0, cov * 1.5), ceiling)
+            scored.append((i, score))
+            (heapq.heappush if len(best) < limit else heapq.heappushpop)(best, score)
         return scored, unsure

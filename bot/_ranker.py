@@ -86,6 +86,8 @@ class Ranker:
                     per_entry.append((current, uniq, tf.astype(np.float32)))
                 current, ids, weights = i, [], []
             self._add(words, ids, weights, cache)
+        #: The hashed features of the knowledge base's own words, as training made them.
+        self._hashes = cache
         # The features the knowledge base uses, sorted: a feature's place in this array is
         # its row in the index (memory grows with the knowledge base, not a fixed space).
         self._features: IntArray = np.unique(
@@ -148,11 +150,20 @@ class Ranker:
         out: FloatArray = np.zeros(self.size, dtype=np.float64)
         ids: list[int] = []
         weights: list[float] = []
-        self._add(words, ids, weights, {})
+        # Words of the knowledge base are hashed once, at training; others afresh each
+        # time (the dict is this call's own: nothing of the question stays).
+        own = self._hashes
+        self._add(words, ids, weights, {w: own[w] for w in words if w in own})
         if not ids:
             return out
-        uniq, inverse = np.unique(np.array(ids, dtype=np.int64), return_inverse=True)
-        tf = np.bincount(inverse, weights=np.array(weights), minlength=len(uniq)).astype(np.float64)
+        # Summed per feature in order, as bincount would: a hundred features add up
+        # faster in a dict than through np.unique.
+        summed: dict[int, float] = {}
+        for feature, weight in zip(ids, weights, strict=True):
+            summed[feature] = summed.get(feature, 0.0) + weight
+        features = sorted(summed)
+        uniq = np.array(features, dtype=np.int64)
+        tf = np.array([summed[f] for f in features], dtype=np.float64)
         feats = self._features
         at = np.minimum(np.searchsorted(feats, uniq), max(len(feats) - 1, 0))
         known = feats[at] == uniq if len(feats) else np.zeros(len(uniq), dtype=bool)

@@ -26,6 +26,10 @@ def clean_input(text: str) -> str:
     control characters (line breaks become spaces), lone surrogates and invisible
     formatting that could hide or reorder words.
     """
+    if text.isascii() and text.isprintable():
+        # Nothing to normalise, drop or hide (every invisible character is non-ASCII,
+        # every control character unprintable): only the spacing is tidied, as below.
+        return " ".join(text.split())
     text = text.encode("utf-8", "replace").decode("utf-8")
     text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     out = []

@@ -6,6 +6,7 @@ chat (inserted by chat.js), so the two can never drift apart.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Iterable
@@ -87,7 +88,10 @@ def _method_link(kind: str, value: str, note: str) -> str:
     return f"<span>{label}</span>"
 
 
+@functools.lru_cache(maxsize=1024)
 def _contact(c: Contact) -> str:
+    # Cached by the card itself: every field comes from the knowledge base, none from
+    # a message, and the same few cards are shown again and again.
     parts = [f'<p class="name"><strong>{esc(contact_heading(c))}</strong></p>']
     if c.role_line:
         parts.append(f"<p>{esc(c.role_line)}</p>")
