@@ -150,21 +150,22 @@ class Decider:
         ranked = sorted(pool.values(), key=lambda c: (c.hand < EXACT, -c.fused, c.entry.id))
         return ranked[:limit]
 
-    def decide(self, text: str, lang: Lang | None, *, words: int = 0) -> Decision:
-        """Answer, clarify or unknown for `text`; `words` is its count of content words."""
+    def decide(self, text: str, lang: Lang | None, *, words: Sequence[str] = ()) -> Decision:
+        """Answer, clarify or unknown for `text`; `words` are its folded content words."""
         ranked = self.rank(text, lang)
+        n = len(words)
         # Only keywords, no sentence around them ("pesten verlof"): a word that belongs to
         # another topic is a second topic, not a detail of the first.
-        keywords = 1 < words <= SHORT_WORDS and len(text.split()) == words
-        split = keywords and bool(ranked) and self._two_topics(text, ranked[0])
-        return decide(ranked, long=words > LONG_WORDS, single=words == 1, split=split)
+        keywords = 1 < n <= SHORT_WORDS and len(text.split()) == n
+        split = keywords and bool(ranked) and self._two_topics(words, ranked[0])
+        return decide(ranked, long=n > LONG_WORDS, single=n == 1, split=split)
 
-    def _two_topics(self, text: str, best: Candidate) -> bool:
+    def _two_topics(self, words: Sequence[str], best: Candidate) -> bool:
         """A short question of which one word is another entry's topic and not the best
         one's at all ("pesten verlof"): it names two topics."""
         at = self._index[best.entry.id]
         entries = self.matcher.entries
-        for word in self.matcher.analyser.folded_words(text):
+        for word in words:
             scores = self.matcher.ranker.scores([word])
             top = float(scores.max()) if scores.size else 0.0
             if top < LEARNED_SURE or scores[at] >= SPLIT_SHARE * top:
@@ -182,9 +183,9 @@ class Decider:
         sentence that asks something is also decided on its own, the surest decision
         is answered, and another question with a different topic is offered beside it.
         """
-        words = len(self.matcher.analyser.folded_words(a.topic))
+        words = self.matcher.analyser.folded_words(a.topic)
         whole = self.decide(a.topic, lang, words=words)
-        if words <= LONG_WORDS or len(a.sentences) < 2 or not a.questions:
+        if len(words) <= LONG_WORDS or len(a.sentences) < 2 or not a.questions:
             return whole, None
         parts = [self.decide(reader.topic(q), lang) for q in a.questions[-_QUESTIONS:]]
         options = [whole, *parts]
