@@ -4,21 +4,28 @@ runs against the real Synapse with a canary the bot must never store, log or ech
 
 from __future__ import annotations
 
-import asyncio
 import io
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot import Engine
-from tests.matrix.helpers import People, Person, Seen, bot_env, running_bot
+from tests.matrix.helpers import (
+    HTML,
+    People,
+    Person,
+    Seen,
+    bot_env,
+    legacy_reply,
+    quiet,
+    running_bot,
+)
 from tests.matrix.proxy import failing_joins
 from tests.matrix.synapse import Synapse, User
 
 pytestmark = pytest.mark.matrix
-
-HTML = "org.matrix.custom.html"
 
 
 def new_canary() -> str:
@@ -33,27 +40,9 @@ def assert_private(canary: str, data_dir: Path, logs: io.StringIO, *seen: Seen) 
         assert canary.encode() not in path.read_bytes(), path
 
 
-def quoting(quoted: Seen, sender: str, text: str) -> dict[str, object]:
-    """A reply with the legacy fallback, as older Element builds send it."""
-    lines = quoted.body.split("\n")
-    fallback = "\n".join([f"> <{sender}> {lines[0]}", *(f"> {line}" for line in lines[1:])])
-    return {
-        "msgtype": "m.text",
-        "body": f"{fallback}\n\n{text}",
-        "format": HTML,
-        "formatted_body": (
-            f'<mx-reply><blockquote><a href="https://matrix.to/#/!r/{quoted.event_id}">'
-            f'In reply to</a> <a href="https://matrix.to/#/{sender}">{sender}</a><br>'
-            f"{quoted.formatted}</blockquote></mx-reply>{text}"
-        ),
-        "m.relates_to": {"m.in_reply_to": {"event_id": quoted.event_id}},
-    }
-
-
-async def quiet(person: Person, seconds: float = 2.0) -> None:
-    """Give the bot time to (wrongly) answer, then take in what it sent."""
-    await asyncio.sleep(seconds)
-    await person.sync()
+def quoting(quoted: Seen, sender: str, text: str) -> dict[str, Any]:
+    """A reply to a message the person saw, with the legacy fallback."""
+    return legacy_reply(quoted.event_id, sender, quoted.body, text, quoted.formatted)
 
 
 async def direct_chat(person: Person, bot: User, *, encrypted: bool = True) -> str:
