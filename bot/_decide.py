@@ -22,6 +22,10 @@ Vetoes, because a confident wrong answer is the worst outcome:
 - two entries lead by almost the same and neither points to the other: ask;
 - a short question names two unrelated topics ("pesten verlof"): ask;
 - the learned signal finds next to nothing of the pick: ask.
+
+Topics outside Wegwijzer (`knowledge/elsewhere.yaml`) are ranked like entries: when one
+comes first the outcome is "elsewhere" (say so, and where such questions go), and they
+are never offered in a "did you mean".
 """
 
 from __future__ import annotations
@@ -81,7 +85,8 @@ _LEARNED_POOL = 3
 #: How many candidates the hand-built signal contributes.
 _POOL = 8
 
-Outcome = Literal["answer", "clarify", "unknown"]
+#: "elsewhere": the best candidate is a topic outside Wegwijzer (elsewhere.yaml).
+Outcome = Literal["answer", "clarify", "elsewhere", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +201,7 @@ class Decider:
                 d.best
                 for d in sorted(parts, key=lambda d: -d.confidence)
                 if d.best is not None
-                and d.outcome != "unknown"
+                and d.outcome in ("answer", "clarify")
                 and d.best.entry.id != chosen
                 and chosen not in d.best.entry.related
             ),
@@ -244,8 +249,14 @@ def decide(
     # The learned signal finds (next to) nothing of the pick in the question: the hand
     # score rests on a word or two ("what do I have to do as manager").
     unseen = best.hand < EXACT and best.learned < LEARNED_MIN
+    floor = LONG_CLARIFY_AT if long else CLARIFY_AT
+    if best.entry.outside:
+        # Closest to a topic Wegwijzer does not cover: say so and where it goes, rather
+        # than offer entries that only share a word with it.
+        return Decision("elsewhere" if conf >= floor else "unknown", conf, tuple(ranked))
     if conf >= ANSWER_AT and not (best.capped or disagree or tie or lone or unseen):
         return Decision("answer", conf, tuple(ranked))
-    if conf >= (LONG_CLARIFY_AT if long else CLARIFY_AT):
-        return Decision("clarify", conf, tuple(ranked))
-    return Decision("unknown", conf, tuple(ranked))
+    inside = tuple(c for c in ranked if not c.entry.outside)
+    if conf >= floor:
+        return Decision("clarify", conf, inside)
+    return Decision("unknown", conf, inside)

@@ -254,6 +254,8 @@ class Engine(Commands):
                 ext = next((o.id for o in self.kb.triage if o.roles[:1] == ("external_vp",)), "")
                 return self._do_talk(ext, state, lang)
             return self._unknown(lang)
+        if decision.outcome == "elsewhere":
+            return self._elsewhere(best.entry, lang)
         if decision.outcome == "answer":
             reply = self._entry_reply(best.entry, state, lang, decision.confidence, external)
             if other is None:
@@ -329,6 +331,18 @@ class Engine(Commands):
             with_contacts=state,
             choices=choices,
             footer=self.kb.text("disclaimer", lang),
+        )
+
+    def _elsewhere(self, topic: Entry, lang: Lang) -> Reply:
+        """A question Wegwijzer does not cover: say so and where it goes; no menu of
+        entries and no contacts, since nobody here handles it."""
+        t = topic.text(lang)
+        return self._reply(
+            ReplyKind.UNKNOWN,
+            lang,
+            f"{self.kb.text('elsewhere', lang)}\n\n{t.answer}",
+            title=t.title,
+            sources=topic.sources,
         )
 
     def _unknown(self, lang: Lang) -> Reply:

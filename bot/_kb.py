@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot._crisis_model import MODEL_FILE, CrisisModel, ModelProblem, load_model
@@ -116,6 +116,7 @@ class _Loader(Reader):
         external, _ = self.load_phrases(root / "routing.yaml", "external_vp", None)
         triage = self.load_triage(root / "routing.yaml", roles)
         entries = self.load_entries(root / "entries", roles, {t.id for t in themes})
+        elsewhere = self.load_elsewhere(root / "elsewhere.yaml", entries)
         errors = [p for p in self.problems if p.severity == "error"]
         if errors:
             raise KnowledgeBaseError(self.problems)
@@ -137,6 +138,7 @@ class _Loader(Reader):
             commands=commands,
             warnings=tuple(self.problems),
             fingerprint=fingerprint(root),
+            elsewhere=tuple(elsewhere),
         )
 
     def load_crisis_model(self, path: Path) -> CrisisModel | None:
@@ -381,6 +383,19 @@ class _Loader(Reader):
                 f"entry '{eid}' was not reviewed in the last 12 months",
             )
         sources = self.load_sources(path, item)
+        texts = self.entry_texts(path, item, eid)
+        if "nl" not in texts:
+            return None
+        return Entry(
+            **values,
+            sources=tuple(sources),
+            texts=texts,
+            path=self._rel(path),
+            line=item.line,
+        )
+
+    def entry_texts(self, path: Path, item: LineDict, eid: str) -> dict[Lang, EntryText]:
+        """The language blocks of an entry (or of a topic outside Wegwijzer)."""
         texts: dict[Lang, EntryText] = {}
         for lang in LANGS:
             block = item.get(lang)
@@ -406,15 +421,68 @@ class _Loader(Reader):
                     f"give at least {MIN_QUESTIONS}",
                 )
             texts[lang] = text
-        if "nl" not in texts:
-            return None
-        return Entry(
-            **values,
-            sources=tuple(sources),
-            texts=texts,
-            path=self._rel(path),
-            line=item.line,
-        )
+        return texts
+
+    def load_elsewhere(self, path: Path, entries: Sequence[Entry]) -> list[Entry]:
+        """Topics outside Wegwijzer (optional file): id, reviewed, owner, nl/en blocks, and
+        sources when a public page says where such questions go."""
+        if not path.is_file():
+            return []
+        items = self.read_block(path, "elsewhere", list)
+        taken = {e.id: (e.path, e.line) for e in entries}
+        owner = {
+            f"{lang}:{' '.join(q.lower().split())}": e.id
+            for e in entries
+            for lang, t in e.texts.items()
+            for q in t.questions
+        }
+        out: list[Entry] = []
+        for i, item in enumerate(items or []):
+            if not isinstance(item, LineDict):
+                self.error(path, items.line_at(i), "each topic must be a block of keys")
+                continue
+            values = self.record(Entry, path, item, "a topic", skip=_NOT_ELSEWHERE)
+            eid: str = values["id"]
+            if not eid:
+                continue
+            if not _ID_RE.match(eid):
+                self.error(
+                    path, item.line_of("id"), f"id '{eid}': use lowercase letters, digits and hyphens"
+                )
+            if eid in taken:
+                p, ln = taken[eid]
+                self.error(path, item.line, f"id '{eid}' is already used at {p}:{ln}")
+                continue
+            taken[eid] = (self._rel(path), item.line)
+            sources = self.load_sources(path, item) if "sources" in item else []
+            texts = self.entry_texts(path, item, eid)
+            for lang, t in texts.items():
+                for q in t.questions:
+                    other = owner.get(f"{lang}:{' '.join(q.lower().split())}")
+                    if other is not None and other != eid:
+                        self.error(
+                            path,
+                            item.line,
+                            f"the question '{q}' is also in '{other}'; keep it in one place",
+                        )
+                    owner.setdefault(f"{lang}:{' '.join(q.lower().split())}", eid)
+            if "nl" not in texts:
+                continue
+            out.append(
+                Entry(
+                    **values,
+                    theme="",
+                    audience=(),
+                    routes=(),
+                    related=(),
+                    sources=tuple(sources),
+                    texts=texts,
+                    path=self._rel(path),
+                    line=item.line,
+                    outside=True,
+                )
+            )
+        return out
 
     def load_sources(self, path: Path, item: LineDict) -> list[Source]:
         raw = item.get("sources")
@@ -437,3 +505,5 @@ class _Loader(Reader):
 
 
 _NO_ID = frozenset({"id"})
+#: What a topic outside Wegwijzer does without: nobody here helps with it.
+_NOT_ELSEWHERE = frozenset({"theme", "audience", "routes", "related"})

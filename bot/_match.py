@@ -356,10 +356,12 @@ class Matcher:
     """Scores every entry of a knowledge base against a question."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self.entries = kb.entries
+        # Topics outside Wegwijzer are ranked with the entries, so that a question about
+        # one of them finds it instead of the entry that happens to share a word.
+        self.entries: tuple[Entry, ...] = (*kb.entries, *kb.elsewhere)
         self.analyser = Analyser(kb.synonyms)
-        self.indexes = {lang: _LangIndex(lang, kb.entries, self.analyser) for lang in LANGS}
-        self.ranker = Ranker(len(kb.entries), self._phrasing_words(kb.entries))
+        self.indexes = {lang: _LangIndex(lang, self.entries, self.analyser) for lang in LANGS}
+        self.ranker = Ranker(len(self.entries), self._phrasing_words(self.entries))
 
     def _phrasing_words(self, entries: Sequence[Entry]) -> list[tuple[int, list[str]]]:
         out: list[tuple[int, list[str]]] = []

@@ -114,6 +114,7 @@ REQUIRED_TEXTS = (
     "privacy",
     "forgotten",
     "unknown",
+    "elsewhere",
     "clarify",
     "invalid",
     "truncated",
@@ -266,6 +267,9 @@ class Entry:
     )
     path: str = ""
     line: int = 0
+    #: A topic of `elsewhere.yaml`: a question Wegwijzer does not cover, whose answer says
+    #: where it goes. It is matched like an entry so that it can win, never answered as one.
+    outside: bool = False
 
     def text(self, lang: Lang) -> EntryText:
         """The entry in `lang`, falling back to Dutch."""
@@ -361,6 +365,8 @@ class KnowledgeBase:
     commands: Mapping[str, tuple[str, ...]]
     warnings: tuple[Problem, ...]
     fingerprint: str
+    #: Topics outside Wegwijzer (elsewhere.yaml), each saying where such questions go.
+    elsewhere: tuple[Entry, ...] = ()
 
     @property
     def by_id(self) -> Mapping[str, Entry]:
