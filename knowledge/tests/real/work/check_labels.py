@@ -2,7 +2,8 @@
 """Label check: every entry named in `entry` must itself pass the item's route and key-word rule.
 
 A right answer that the scoring rule would call wrong means the label is wrong, not the engine.
-Run from the repository root: .venv/bin/python knowledge/tests/real/work/check_labels.py
+Run from the repository root: .venv/bin/python knowledge/tests/real/work/check_labels.py [NAME ...]
+NAME is a set in knowledge/tests/real (tune, sealed, tune2); without one, tune and sealed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot._state import State
 ROOT = Path("knowledge")
 engine = load_engine(ROOT)
 bad = 0
-for name in ("tune", "sealed"):
+for name in sys.argv[1:] or ["tune", "sealed"]:
     for item in yaml.safe_load((ROOT / "tests/real" / f"{name}.yaml").read_text(encoding="utf-8")):
         for eid in item.get("entry") or []:
             if eid not in engine.entries:
