@@ -48,6 +48,9 @@ def rows(engine: Engine, path: Path) -> list[tuple[list[float], bool, bool, str]
             out.append(([0.0, 0.0, 0.0], False, False, group))
             continue
         best = ranked[0]
+        if best.entry.outside:
+            # A topic outside Wegwijzer comes first: never answered, whatever the weights.
+            continue
         lead = best.fused - (ranked[1].fused if len(ranked) > 1 else 0.0)
         routes, text = replies.get(best.entry.id, lang)
         right = group == "in" and judge(item, routes, True, text)

@@ -334,8 +334,9 @@ class Engine(Commands):
         )
 
     def _elsewhere(self, topic: Entry, lang: Lang) -> Reply:
-        """A question Wegwijzer does not cover: say so and where it goes; no menu of
-        entries and no contacts, since nobody here handles it."""
+        """A question Wegwijzer does not cover: say so and where it goes. No entries that
+        merely share a word and no contacts, since nobody here handles it; only the way
+        to what Wegwijzer does know."""
         t = topic.text(lang)
         return self._reply(
             ReplyKind.UNKNOWN,
@@ -343,6 +344,7 @@ class Engine(Commands):
             f"{self.kb.text('elsewhere', lang)}\n\n{t.answer}",
             title=t.title,
             sources=topic.sources,
+            choices=self._start_choices(lang)[:1],
         )
 
     def _unknown(self, lang: Lang) -> Reply:

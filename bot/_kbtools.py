@@ -164,6 +164,19 @@ def self_test(engine: Engine) -> SelfTest:
                 result.misses.append((e.id, lang, q, reply.kind.value, got))
                 if got is not None:
                     result.confusions[(e.id, got)] += 1
+    # A topic outside Wegwijzer is found when its own phrasings are said to go elsewhere.
+    for e in engine.kb.elsewhere:
+        for lang, t in e.texts.items():
+            for q in t.questions:
+                result.total += 1
+                reply = engine.ask(q)
+                decision, _ = engine.decider.decide_message(engine.reader.read(q), engine.reader, None)
+                best = decision.best
+                if decision.outcome == "elsewhere" and best is not None and best.entry.id == e.id:
+                    result.found += 1
+                    continue
+                got = best.entry.id if best is not None and decision.outcome == "elsewhere" else None
+                result.misses.append((e.id, lang, q, reply.kind.value, got or reply.entry))
     return result
 
 

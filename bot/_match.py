@@ -356,8 +356,7 @@ class Matcher:
     """Scores every entry of a knowledge base against a question."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        # Topics outside Wegwijzer are ranked with the entries, so that a question about
-        # one of them finds it instead of the entry that happens to share a word.
+        # Topics outside Wegwijzer compete too: they win over an entry sharing one word.
         self.entries: tuple[Entry, ...] = (*kb.entries, *kb.elsewhere)
         self.analyser = Analyser(kb.synonyms)
         self.indexes = {lang: _LangIndex(lang, self.entries, self.analyser) for lang in LANGS}

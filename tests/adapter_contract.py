@@ -154,8 +154,12 @@ class AdapterContract:
         assert "ken ik niet" not in theme  # the number was understood as the menu choice
 
     async def test_unknown_is_honest(self, harness: Harness) -> None:
-        seen = await harness.send("schrijf een gedicht over de herfst")
+        seen = await harness.send("wat is de hoofdstad van frankrijk")
         assert "geen goed antwoord" in seen
+
+    async def test_outside_topic_says_where_it_goes(self, harness: Harness) -> None:
+        seen = await harness.send("schrijf een gedicht over de herfst")
+        assert "niet mee helpen" in seen and "geen teksten" in seen
 
     @pytest.mark.parametrize("text", ["", "\x00\u202e\u200b", "😀", "x" * 70_000])
     async def test_bad_input_gets_a_reply(self, harness: Harness, text: str) -> None:

@@ -48,22 +48,46 @@ def test_answers(engine: Engine, question: str, entry: str) -> None:
     assert reply.footer  # general information, not legal advice
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "Waar kan ik parkeren bij het kantoor?",
-        "Schrijf een gedicht over de herfst",
-        "qwerty",
-        "Hoe reset ik mijn wachtwoord?",
-        "what is the capital of France",
-        "asdf jkl",
-    ],
-)
+@pytest.mark.parametrize("question", ["qwerty", "what is the capital of France", "asdf jkl"])
 def test_out_of_scope_is_not_guessed(engine: Engine, question: str) -> None:
     reply = engine.ask(question)
     assert reply.kind is ReplyKind.UNKNOWN
     actions = {c.action for c in reply.choices}
     assert {"menu", "talk"} <= actions  # the topic menu and a person to talk to
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "where"),
+    [
+        ("Waar kan ik parkeren bij het kantoor?", "nl", "facilitaire dienst"),
+        ("Schrijf een gedicht over de herfst", "nl", "Ik schrijf en vertaal geen teksten"),
+        ("Hoe reset ik mijn wachtwoord?", "nl", "servicedesk"),
+        ("Hoe vraag ik huurtoeslag aan?", "nl", "Dienst Toeslagen"),
+        ("My parcel from the webshop never arrived, how do I get a refund?", "en", "ConsuWijzer"),
+        ("How do I extend my residence permit?", "en", "IND"),
+    ],
+)
+def test_question_for_elsewhere_says_where_it_goes(
+    engine: Engine, question: str, lang: str, where: str
+) -> None:
+    """A topic of elsewhere.yaml: honest that Wegwijzer cannot help, where to go instead,
+    and no entries that share a word nor contacts who do not handle it."""
+    reply = engine.ask(question)
+    assert reply.kind is ReplyKind.UNKNOWN
+    assert reply.lang == lang
+    assert reply.entry is None
+    assert engine.kb.text("elsewhere", reply.lang) in reply.text
+    assert where in reply.text
+    assert not reply.contacts and not reply.routes
+    assert [c.action for c in reply.choices] == ["menu"]
+
+
+def test_elsewhere_topics_are_never_offered(engine: Engine) -> None:
+    """A "did you mean" lists entries only, even when a topic outside comes close."""
+    for question in ("belasting ziekmelden", "ziek laptop", "pesten wachtwoord"):
+        reply = engine.ask(question)
+        ids = {c.action.removeprefix("entry:") for c in reply.choices}
+        assert not ids & {e.id for e in engine.kb.elsewhere}, question
 
 
 @pytest.mark.parametrize(

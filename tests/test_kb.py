@@ -176,3 +176,29 @@ def test_file_with_several_blocks_is_reported_once(test_kb_dir: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8") + "  - [unclosed\n", encoding="utf-8")
     errors = [e for e in errors_of(test_kb_dir) if "crisis.yaml" in e]
     assert len(errors) == 1, errors
+
+
+def test_elsewhere_topics_load_beside_the_entries(test_kb_dir: Path) -> None:
+    kb = load_knowledge_base(test_kb_dir)
+    assert kb.elsewhere and all(t.outside and not t.routes for t in kb.elsewhere)
+    assert not {t.id for t in kb.elsewhere} & {e.id for e in kb.entries}
+    assert all(not e.outside for e in kb.entries)
+
+
+def test_elsewhere_errors_name_file_and_line(test_kb_dir: Path) -> None:
+    # A question an entry already has, and an id an entry already uses.
+    edit(
+        test_kb_dir,
+        "elsewhere.yaml",
+        "        - Hoe doe ik aangifte inkomstenbelasting?\n",
+        "        - Hoe doe ik aangifte inkomstenbelasting?\n        - hoe meld ik me ziek\n",
+    )
+    edit(test_kb_dir, "elsewhere.yaml", "id: elders-ict", "id: Elders ICT")
+    errors = errors_of(test_kb_dir)
+    assert any("'hoe meld ik me ziek' is also in" in e and "elsewhere.yaml:" in e for e in errors)
+    assert any("id 'Elders ICT'" in e and "elsewhere.yaml:" in e for e in errors)
+
+
+def test_knowledge_base_without_elsewhere_file_loads(test_kb_dir: Path) -> None:
+    (test_kb_dir / "elsewhere.yaml").unlink()
+    assert load_knowledge_base(test_kb_dir).elsewhere == ()

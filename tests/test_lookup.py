@@ -83,7 +83,7 @@ def test_coverage_with_arrays_is_the_coverage_of_the_dict(
 ) -> None:
     index = real_engine.matcher.indexes["nl"]
     arrays = posting_arrays({t: ps for t, ps in index.postings.items() if len(ps) >= 3})
-    size = len(real_engine.kb.entries)
+    size = len(real_engine.matcher.entries)
     rng = random.Random(4)
     terms = sorted(index.postings)
     for _ in range(300):
