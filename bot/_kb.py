@@ -366,10 +366,7 @@ class _Loader(Reader):
         eid: str = values["id"]
         if not eid:
             return None
-        if not _ID_RE.match(eid):
-            self.error(
-                path, item.line_of("id"), f"id '{eid}': use lowercase letters, digits and hyphens"
-            )
+        self.check_id(path, item, eid)
         theme = values["theme"]
         if theme and theme not in themes:
             self.error(path, item.line_of("theme"), f"theme '{theme}' is not in themes.yaml")
@@ -393,6 +390,12 @@ class _Loader(Reader):
             path=self._rel(path),
             line=item.line,
         )
+
+    def check_id(self, path: Path, item: LineDict, eid: str) -> None:
+        if not _ID_RE.match(eid):
+            self.error(
+                path, item.line_of("id"), f"id '{eid}': use lowercase letters, digits and hyphens"
+            )
 
     def entry_texts(self, path: Path, item: LineDict, eid: str) -> dict[Lang, EntryText]:
         """The language blocks of an entry (or of a topic outside Wegwijzer)."""
@@ -445,10 +448,7 @@ class _Loader(Reader):
             eid: str = values["id"]
             if not eid:
                 continue
-            if not _ID_RE.match(eid):
-                self.error(
-                    path, item.line_of("id"), f"id '{eid}': use lowercase letters, digits and hyphens"
-                )
+            self.check_id(path, item, eid)
             if eid in taken:
                 p, ln = taken[eid]
                 self.error(path, item.line, f"id '{eid}' is already used at {p}:{ln}")

@@ -122,6 +122,7 @@ def stats(kb: KnowledgeBase, today: _dt.date | None = None) -> dict[str, Any]:
         }
     return {
         "entries": len(kb.entries),
+        "elsewhere_topics": len(kb.elsewhere),
         "by_language": complete,
         "with_sources": sum(1 for e in kb.entries if e.sources),
         "with_details": sum(1 for e in kb.entries if e.text("nl").details),
@@ -165,18 +166,19 @@ def self_test(engine: Engine) -> SelfTest:
                 if got is not None:
                     result.confusions[(e.id, got)] += 1
     # A topic outside Wegwijzer is found when its own phrasings are said to go elsewhere.
+    reader, decider = engine.reader, engine.decider
     for e in engine.kb.elsewhere:
         for lang, t in e.texts.items():
             for q in t.questions:
                 result.total += 1
                 reply = engine.ask(q)
-                decision, _ = engine.decider.decide_message(engine.reader.read(q), engine.reader, None)
-                best = decision.best
-                if decision.outcome == "elsewhere" and best is not None and best.entry.id == e.id:
+                decision, _ = decider.decide_message(reader.read(q), reader, None)
+                best = decision.best.entry.id if decision.best else None
+                if decision.outcome == "elsewhere" and best == e.id:
                     result.found += 1
                     continue
-                got = best.entry.id if best is not None and decision.outcome == "elsewhere" else None
-                result.misses.append((e.id, lang, q, reply.kind.value, got or reply.entry))
+                got = best if decision.outcome == "elsewhere" else reply.entry
+                result.misses.append((e.id, lang, q, reply.kind.value, got))
     return result
 
 

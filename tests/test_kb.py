@@ -151,6 +151,7 @@ def test_stats(test_kb_dir: Path) -> None:
     data = json.loads(out.stdout)
     for key in (
         "entries",
+        "elsewhere_topics",
         "by_language",
         "with_sources",
         "reviewed_within_year",
