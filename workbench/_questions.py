@@ -92,7 +92,10 @@ def try_result(engine: Engine, question: str, lang: Lang | None, compare: str = 
             counted += f"<p>{w('lacks')}: {esc(', '.join(lacks))}</p>"
         return [
             rank,
-            f"{entry_link(entry.id, mlang)}<br>{esc(entry.text(mlang).title)}",
+            # A topic of elsewhere.yaml has no entry page.
+            f"{esc(entry.id) if entry.outside else entry_link(entry.id, mlang)}"
+            f"<br>{esc(entry.text(mlang).title)}"
+            + (f"<br><em>{w('outside_topic')}</em>" if entry.outside else ""),
             f"{score:.3f}",
             esc(mlang),
             counted,

@@ -72,6 +72,13 @@ def test_try_is_a_post_and_explains(server: Server) -> None:
     assert status == 200
 
 
+def test_try_marks_a_topic_outside_wegwijzer(server: Server) -> None:
+    status, page, _ = _get(server.url + "/try", {"q": "hoe doe ik aangifte inkomstenbelasting"})
+    assert status == 200
+    assert "elders-belasting" in page and "elsewhere.yaml" in page
+    assert 'href="/entry/elders-belasting' not in page  # no entry page to link to
+
+
 def test_question_set_scores_and_refuses_other_paths(server: Server) -> None:
     status, page, _ = _get(server.url + "/sets?file=vragen.yaml")
     assert status == 200
