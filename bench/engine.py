@@ -3,13 +3,13 @@
 Runs, for the bundled knowledge base and generated ones 10x and 100x larger, the engine
 and side by side in the same process a naive baseline (rapidfuzz `process.extractOne`
 over the raw phrasings). Each size runs in its own child process so peak memory is
-that size's own. Then the real question sets (knowledge/tests/real/: tune and sealed),
+that size's own. Then the real question sets (knowledge/tests/real/: tune, tune2 and sealed),
 scored strictly, for the engine beside BM25 (bm25s with stemming) and the naive
 rapidfuzz baseline, and the reliability table of the engine's decision
 (bench/realsets.py). Prints figures and ratios; asserts nothing (machines are shared).
 
     .venv/bin/python bench/engine.py [--sizes 1,10,100] [--dev ../shared/eval/dev.yaml]
-        [--real knowledge/tests/real/tune.yaml,knowledge/tests/real/sealed.yaml]
+        [--real knowledge/tests/real/tune.yaml,knowledge/tests/real/tune2.yaml,knowledge/tests/real/sealed.yaml]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from bot._yaml import load_yaml_file  # noqa: E402
 
 DEFAULT_DEV = REPO.parent / "shared" / "eval" / "dev.yaml"
 REAL = REPO / "knowledge" / "tests" / "real"
-DEFAULT_REAL = f"{REAL / 'tune.yaml'},{REAL / 'sealed.yaml'}"
+DEFAULT_REAL = f"{REAL / 'tune.yaml'},{REAL / 'tune2.yaml'},{REAL / 'sealed.yaml'}"
 BASELINE_CUTOFF = 70.0
 
 
