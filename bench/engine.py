@@ -9,7 +9,7 @@ rapidfuzz baseline, and the reliability table of the engine's decision
 (bench/realsets.py). Prints figures and ratios; asserts nothing (machines are shared).
 
     .venv/bin/python bench/engine.py [--sizes 1,10,100] [--dev ../shared/eval/dev.yaml]
-        [--real knowledge/tests/real/tune.yaml,knowledge/tests/real/tune2.yaml,knowledge/tests/real/sealed.yaml]
+        [--real FILE,FILE,...]   (default: tune, tune2 and sealed in knowledge/tests/real/)
 """
 
 from __future__ import annotations
