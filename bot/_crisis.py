@@ -12,12 +12,20 @@ that signal danger when each group occurs within a few words of the others, in a
 order, with small typos and other word endings (Snowball stems) forgiven.
 Exclusions (crisis.yaml `not_crisis`) keep questions *about* danger, such as training on
 suicide prevention, from being treated as the person's own crisis.
+Some phrases are also everyday talk about work ("ik zie het niet meer zitten met dit
+project, mag ik wisselen?", "I don't want to be here anymore, in this team"). The
+`work_scope` lists of crisis.yaml say when a match is bound to a work object: the message
+asks something, no word in it reaches beyond work (life, death, home), and each match has
+a work object inside it, just before it, or just after it behind a binding word ("met",
+"in", "when"). Such a message is not a crisis by the rules; the learned model still has
+its say, so the reply can still start with 112/113.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -69,6 +77,80 @@ _FILLERS = frozenset(
 )
 
 
+#: A binding word must come within this many words after a match ...
+_BIND_AFTER = 4
+#: ... and a work object within this many words after the binding word.
+_OBJECT_AFTER = 5
+#: Matches looked at in one message before it simply counts as a crisis.
+_MAX_SPANS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class WorkScope:
+    """crisis.yaml `work_scope`, both languages together (folded words).
+
+    `binders` tie what follows to a match ("met", "in", "when", "omdat"); `objects` are
+    work things ("project", "team", stems count too), `people` work people
+    ("leidinggevende"): a person binds only behind a binding word, never inside a match
+    ("bedreigd door een collega met een mes");
+    `beyond` words make a message about more than work ("leven", "thuis", "not just the
+    job"): with one, nothing is scoped; `asks` mark a question ("kan ik", "can i"), as
+    does a question mark.
+    """
+
+    binders: frozenset[str]
+    objects: frozenset[str]
+    people: frozenset[str]
+    beyond: tuple[tuple[str, ...], ...]
+    asks: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def from_lists(cls, lists: Mapping[Lang, Mapping[str, Sequence[str]]]) -> WorkScope:
+        def words(key: str) -> list[str]:
+            return [w for by_lang in lists.values() for w in by_lang.get(key, ()) if w]
+
+        def forms(key: str) -> frozenset[str]:
+            return frozenset({form for w in words(key) for form in _forms(w)} - _COMMON)
+
+        return cls(
+            binders=frozenset(words("binders")),
+            objects=forms("objects"),
+            people=forms("people"),
+            beyond=tuple(tuple(w.split()) for w in words("beyond")),
+            asks=tuple(tuple(w.split()) for w in words("asks")),
+        )
+
+    def applies(self, text: str, words: Sequence[str]) -> bool:
+        """Whether a message may be scoped at all: it asks something and nothing in it
+        reaches beyond work."""
+        work = self.objects | self.people
+        if not work or work.isdisjoint({f for w in words for f in _forms(w)}):
+            return False
+        if any(_has_run(words, phrase) for phrase in self.beyond):
+            return False
+        return "?" in text or any(_has_run(words, phrase) for phrase in self.asks)
+
+    def bound(self, words: Sequence[str], start: int, end: int) -> bool:
+        """Whether the match words[start..end] is about work: a work thing inside it,
+        or a work thing or person behind a binding word just after it."""
+        if any(not _forms(w).isdisjoint(self.objects) for w in words[start : end + 1]):
+            return True
+        work = self.objects | self.people
+        for j in range(end + 1, min(len(words), end + 1 + _BIND_AFTER)):
+            if words[j] in self.binders and any(
+                not _forms(w).isdisjoint(work) for w in words[j + 1 : j + 1 + _OBJECT_AFTER]
+            ):
+                return True
+        return False
+
+
+def _has_run(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    if n == 1:
+        return phrase[0] in words
+    return any(tuple(words[i : i + n]) == phrase for i in range(len(words) - n + 1))
+
+
 def allowed_edits(length: int) -> int:
     """Typos forgiven in a phrase of `length` letters (spaces not counted)."""
     if length < 6:
@@ -89,8 +171,10 @@ class CrisisDetector:
         exclusions: Mapping[Lang, Iterable[str]] | None = None,
         together: Mapping[Lang, Iterable[Rule]] | None = None,
         model: CrisisModel | None = None,
+        scope: Mapping[Lang, Mapping[str, Sequence[str]]] | None = None,
     ) -> None:
         self.model = model
+        self.scope = WorkScope.from_lists(scope) if scope else None
         self.phrases = sorted(
             {f for ps in phrases.values() for p in ps if (f := fold(p))}, key=len, reverse=True
         )
@@ -146,12 +230,34 @@ class CrisisDetector:
         words = folded.split()
         if self._excluded.any_in(words):
             return None
-        if self._rules_match(words, folded):
+        if self._rules_match(words, folded) and not self._scoped(text, words):
             return "rules"
         # What no phrase or rule foresaw: the learned model's second opinion.
         if self.model is not None and self.model.is_crisis(text, folded=folded):
             return "model"
         return None
+
+    def _scoped(self, text: str, words: list[str]) -> bool:
+        """Whether every phrase or rule that matches is bound to a work object (see the
+        module text). Each match is found by the shortest start of the message that
+        matches and then the shortest end of that start; it is masked and the rest
+        looked at again, so the matching itself stays the one `_rules_match` does."""
+        scope = self.scope
+        if scope is None or not scope.applies(text, words):
+            return False
+        words = list(words)
+        for _ in range(_MAX_SPANS):
+            if not self._matches(words):
+                return True
+            end = _first_true(len(words), lambda k: self._matches(words[: k + 1]))
+            start = _last_true(end + 1, lambda s: self._matches(words[s : end + 1]))
+            if not scope.bound(words, start, end):
+                return False
+            words[start : end + 1] = ["_"] * (end + 1 - start)
+        return False
+
+    def _matches(self, words: list[str]) -> bool:
+        return self._rules_match(words, " ".join(words))
 
     def _rules_match(self, words: list[str], folded: str) -> bool:
         # Fillers people type between the words of a phrase ("ik wil er gewoon niet meer
@@ -289,6 +395,32 @@ class _Together:
             if len(inside) == groups:
                 return True
         return False
+
+
+def _first_true(n: int, test: Callable[[int], bool]) -> int:
+    """The smallest k in [0, n) with test(k), for a test that stays true once true
+    (test(n - 1) must hold)."""
+    lo, hi = 0, n - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if test(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _last_true(n: int, test: Callable[[int], bool]) -> int:
+    """The largest s in [0, n) with test(s), for a test that stays true for smaller s
+    (test(0) must hold)."""
+    lo, hi = 0, n - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if test(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _forms(word: str) -> set[str]:
