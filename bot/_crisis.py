@@ -91,8 +91,8 @@ class WorkScope:
 
     `binders` tie what follows to a match ("met", "in", "when", "omdat"); `objects` are
     work things ("project", "team", stems count too), `people` work people
-    ("leidinggevende"): a person binds only behind a binding word, never inside a match
-    ("bedreigd door een collega met een mes");
+    ("leidinggevende"): a person binds only behind a binding word, never inside or
+    before a match ("mijn collega heeft een mes");
     `beyond` words make a message about more than work ("leven", "thuis", "not just the
     job"): with one, nothing is scoped; `asks` mark a question ("kan ik", "can i"), as
     does a question mark.
@@ -131,9 +131,11 @@ class WorkScope:
         return "?" in text or any(_has_run(words, phrase) for phrase in self.asks)
 
     def bound(self, words: Sequence[str], start: int, end: int) -> bool:
-        """Whether the match words[start..end] is about work: a work thing inside it,
-        or a work thing or person behind a binding word just after it."""
-        if any(not _forms(w).isdisjoint(self.objects) for w in words[start : end + 1]):
+        """Whether the match words[start..end] is about work: a work thing inside it or
+        right before it ("het pesten stopt voorgoed"), or a work thing or person behind a
+        binding word just after it."""
+        inside = words[max(0, start - 1) : end + 1]
+        if any(not _forms(w).isdisjoint(self.objects) for w in inside):
             return True
         work = self.objects | self.people
         for j in range(end + 1, min(len(words), end + 1 + _BIND_AFTER)):
