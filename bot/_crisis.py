@@ -78,7 +78,7 @@ _FILLERS = frozenset(
 
 
 #: A binding word must come within this many words after a match ...
-_BIND_AFTER = 4
+_BIND_AFTER = 5
 #: ... and a work object within this many words after the binding word.
 _OBJECT_AFTER = 5
 #: Matches looked at in one message before it simply counts as a crisis.
@@ -101,7 +101,8 @@ class WorkScope:
     binders: frozenset[str]
     objects: frozenset[str]
     people: frozenset[str]
-    beyond: tuple[tuple[str, ...], ...]
+    beyond: frozenset[str]
+    beyond_runs: tuple[tuple[str, ...], ...]
     asks: tuple[tuple[str, ...], ...]
 
     @classmethod
@@ -110,37 +111,59 @@ class WorkScope:
             return [w for by_lang in lists.values() for w in by_lang.get(key, ()) if w]
 
         def forms(key: str) -> frozenset[str]:
-            return frozenset({form for w in words(key) for form in _forms(w)} - _COMMON)
+            # As for the `together` rules, a stem that is an everyday word is no stand-in
+            # for the word: the English stemmer makes "die" of "dying", the Dutch one
+            # "weer" of "geweer".
+            out = set()
+            for w in words(key):
+                if " " in w:
+                    continue
+                out.add(w)
+                out.update(f for f in _forms(w) if f not in _COMMON and f[:2] == w[:2])
+            return frozenset(out)
 
         return cls(
             binders=frozenset(words("binders")),
             objects=forms("objects"),
             people=forms("people"),
-            beyond=tuple(tuple(w.split()) for w in words("beyond")),
+            beyond=forms("beyond"),
+            beyond_runs=tuple(tuple(w.split()) for w in words("beyond") if " " in w),
             asks=tuple(tuple(w.split()) for w in words("asks")),
         )
 
     def applies(self, text: str, words: Sequence[str]) -> bool:
         """Whether a message may be scoped at all: it asks something and nothing in it
         reaches beyond work."""
+        forms = {f for w in words for f in _forms(w)}
         work = self.objects | self.people
-        if not work or work.isdisjoint({f for w in words for f in _forms(w)}):
+        if not work or not self.beyond.isdisjoint(forms):
             return False
-        if any(_has_run(words, phrase) for phrase in self.beyond):
+        if work.isdisjoint(forms) and not any(self._is(w, work) for w in words):
+            return False
+        if any(_has_run(words, phrase) for phrase in self.beyond_runs):
             return False
         return "?" in text or any(_has_run(words, phrase) for phrase in self.asks)
+
+    def _is(self, word: str, kinds: frozenset[str]) -> bool:
+        """Whether a word is one of `kinds`, by its forms or as the last part of a Dutch
+        compound ("dienstroosters", "werkoverleg")."""
+        if not _forms(word).isdisjoint(kinds):
+            return True
+        return len(word) > 7 and any(
+            word.endswith(k) for k in kinds if len(k) >= 5 and len(word) - len(k) >= 3
+        )
 
     def bound(self, words: Sequence[str], start: int, end: int) -> bool:
         """Whether the match words[start..end] is about work: a work thing inside it or
         right before it ("het pesten stopt voorgoed"), or a work thing or person behind a
         binding word just after it."""
         inside = words[max(0, start - 1) : end + 1]
-        if any(not _forms(w).isdisjoint(self.objects) for w in inside):
+        if any(self._is(w, self.objects) for w in inside):
             return True
         work = self.objects | self.people
         for j in range(end + 1, min(len(words), end + 1 + _BIND_AFTER)):
             if words[j] in self.binders and any(
-                not _forms(w).isdisjoint(work) for w in words[j + 1 : j + 1 + _OBJECT_AFTER]
+                self._is(w, work) for w in words[j + 1 : j + 1 + _OBJECT_AFTER]
             ):
                 return True
         return False
