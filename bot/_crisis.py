@@ -274,12 +274,17 @@ class CrisisDetector:
         for _ in range(_MAX_SPANS):
             if not self._matches(words):
                 return True
-            end = _first_true(len(words), lambda k: self._matches(words[: k + 1]))
-            start = _last_true(end + 1, lambda s: self._matches(words[s : end + 1]))
+            start, end = self._first_span(words)
             if not scope.bound(words, start, end):
                 return False
             words[start : end + 1] = ["_"] * (end + 1 - start)
         return False
+
+    def _first_span(self, words: list[str]) -> tuple[int, int]:
+        """First and last word of the match that ends first, in a matching message."""
+        end = _first_true(len(words), lambda k: self._matches(words[: k + 1]))
+        head = words[: end + 1]
+        return _last_true(end + 1, lambda s: self._matches(head[s:])), end
 
     def _matches(self, words: list[str]) -> bool:
         return self._rules_match(words, " ".join(words))
