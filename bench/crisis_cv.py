@@ -33,7 +33,9 @@ THRESHOLDS = (0.5, 0.7, 0.72, 0.8, 0.9)
 def main() -> None:
     knowledge = ROOT / "knowledge"
     kb = load_knowledge_base(knowledge)
-    rules = CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together)
+    rules = CrisisDetector(
+        kb.crisis, kb.crisis_exclusions, kb.crisis_together, scope=kb.crisis_scope
+    )
     files = {p: read_example_file(p) for p in example_files(knowledge)}
     # Without the kinds of words (--no-concepts) to compare with words alone.
     concepts = {} if "--no-concepts" in sys.argv else read_concepts(knowledge)

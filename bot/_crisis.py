@@ -12,18 +12,26 @@ that signal danger when each group occurs within a few words of the others, in a
 order, with small typos and other word endings (Snowball stems) forgiven.
 Exclusions (crisis.yaml `not_crisis`) keep questions *about* danger, such as training on
 suicide prevention, from being treated as the person's own crisis.
+Some phrases are also everyday talk about work ("ik zie het niet meer zitten met dit
+project, mag ik wisselen?", "I don't want to be here anymore, in this team"). The
+`work_scope` lists of crisis.yaml say when a match is bound to a work object: the message
+asks something, no word in it reaches beyond work (life, death, home), and each match has
+a work object inside it, just before it, or just after it behind a binding word ("met",
+"in", "when"). Such a message is not a crisis by the rules; the learned model still has
+its say, so the reply can still start with 112/113.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot._crisis_model import CrisisModel
+from bot._crisis_scope import WorkScope
 from bot._lookup import GramFilter, Runs, Substrings, by_length
 from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
@@ -69,6 +77,10 @@ _FILLERS = frozenset(
 )
 
 
+#: Matches looked at in one message before it simply counts as a crisis.
+_MAX_SPANS = 6
+
+
 def allowed_edits(length: int) -> int:
     """Typos forgiven in a phrase of `length` letters (spaces not counted)."""
     if length < 6:
@@ -89,8 +101,10 @@ class CrisisDetector:
         exclusions: Mapping[Lang, Iterable[str]] | None = None,
         together: Mapping[Lang, Iterable[Rule]] | None = None,
         model: CrisisModel | None = None,
+        scope: Mapping[Lang, Mapping[str, Sequence[str]]] | None = None,
     ) -> None:
         self.model = model
+        self.scope = WorkScope.from_lists(scope) if scope else None
         self.phrases = sorted(
             {f for ps in phrases.values() for p in ps if (f := fold(p))}, key=len, reverse=True
         )
@@ -146,12 +160,39 @@ class CrisisDetector:
         words = folded.split()
         if self._excluded.any_in(words):
             return None
-        if self._rules_match(words, folded):
+        if self._rules_match(words, folded) and not self._scoped(text, words):
             return "rules"
         # What no phrase or rule foresaw: the learned model's second opinion.
         if self.model is not None and self.model.is_crisis(text, folded=folded):
             return "model"
         return None
+
+    def _scoped(self, text: str, words: list[str]) -> bool:
+        """Whether every phrase or rule that matches is bound to a work object (see the
+        module text). Each match is found by the shortest start of the message that
+        matches and then the shortest end of that start; it is masked and the rest
+        looked at again, so the matching itself stays the one `_rules_match` does."""
+        scope = self.scope
+        if scope is None or not scope.applies(text, words):
+            return False
+        words = list(words)
+        for _ in range(_MAX_SPANS):
+            if not self._matches(words):
+                return True
+            start, end = self._first_span(words)
+            if not scope.bound(words, start, end):
+                return False
+            words[start : end + 1] = ["_"] * (end + 1 - start)
+        return False
+
+    def _first_span(self, words: list[str]) -> tuple[int, int]:
+        """First and last word of the match that ends first, in a matching message."""
+        end = _first_true(len(words), lambda k: self._matches(words[: k + 1]))
+        head = words[: end + 1]
+        return _last_true(end + 1, lambda s: self._matches(head[s:])), end
+
+    def _matches(self, words: list[str]) -> bool:
+        return self._rules_match(words, " ".join(words))
 
     def _rules_match(self, words: list[str], folded: str) -> bool:
         # Fillers people type between the words of a phrase ("ik wil er gewoon niet meer
@@ -289,6 +330,32 @@ class _Together:
             if len(inside) == groups:
                 return True
         return False
+
+
+def _first_true(n: int, test: Callable[[int], bool]) -> int:
+    """The smallest k in [0, n) with test(k), for a test that stays true once true
+    (test(n - 1) must hold)."""
+    lo, hi = 0, n - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if test(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _last_true(n: int, test: Callable[[int], bool]) -> int:
+    """The largest s in [0, n) with test(s), for a test that stays true for smaller s
+    (test(0) must hold)."""
+    lo, hi = 0, n - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if test(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _forms(word: str) -> set[str]:

@@ -69,7 +69,11 @@ class Engine(Commands):
         own = [n for o in kb.organisations for n in (*o.aliases, *o.names.values())]
         self.reader = load_reader(kb.root, self.matcher.vocabulary, own)
         self.crisis = CrisisDetector(
-            kb.crisis, kb.crisis_exclusions, kb.crisis_together, kb.crisis_model
+            kb.crisis,
+            kb.crisis_exclusions,
+            kb.crisis_together,
+            kb.crisis_model,
+            scope=kb.crisis_scope,
         )
         self.router = Router(kb)
         self.entries = kb.by_id

@@ -112,6 +112,7 @@ class _Loader(Reader):
         synonyms = self.load_synonyms(root / "synonyms")
         crisis, exclusions = self.load_phrases(root / "crisis.yaml", "crisis", "not_crisis")
         together = self.load_together(root / "crisis.yaml")
+        scope = self.load_work_scope(root / "crisis.yaml")
         crisis_model = self.load_crisis_model(root / MODEL_FILE)
         external, _ = self.load_phrases(root / "routing.yaml", "external_vp", None)
         triage = self.load_triage(root / "routing.yaml", roles)
@@ -139,6 +140,7 @@ class _Loader(Reader):
             warnings=tuple(self.problems),
             fingerprint=fingerprint(root),
             elsewhere=tuple(elsewhere),
+            crisis_scope=scope,
         )
 
     def load_crisis_model(self, path: Path) -> CrisisModel | None:

@@ -291,6 +291,39 @@ class Reader:
             out[lang] = tuple(rules)
         return out
 
+    def load_work_scope(self, path: Path) -> dict[Lang, dict[str, tuple[str, ...]]]:
+        """crisis.yaml `work_scope`: per language, the lists `binders`, `objects`, `people`,
+        `beyond` and `asks` (all optional; no block means no scoping)."""
+        out: dict[Lang, dict[str, tuple[str, ...]]] = {}
+        data = self.read(path)
+        block = data.get("work_scope") if isinstance(data, LineDict) else None
+        if block is None:
+            return out
+        if not isinstance(block, LineDict):
+            self.error(path, line_of(block), "'work_scope' must hold 'nl' and 'en' blocks")
+            return out
+        for lang in LANGS:
+            sub = block.get(lang)
+            if sub is None:
+                continue
+            if not isinstance(sub, LineDict):
+                self.error(path, block.line_of(lang), f"'work_scope: {lang}' must hold word lists")
+                continue
+            unknown = set(sub) - set(SCOPE_LISTS)
+            for key in sorted(unknown):
+                self.error(
+                    path, sub.line_of(key), f"'{key}' is not one of {', '.join(SCOPE_LISTS)}"
+                )
+            out[lang] = {
+                key: tuple(fold(w) for w in self.word_list(path, sub, key, required=False))
+                for key in SCOPE_LISTS
+            }
+        return out
+
+
+#: The word lists of crisis.yaml `work_scope` (see bot/_crisis.py, WorkScope).
+SCOPE_LISTS = ("binders", "objects", "people", "beyond", "asks")
+
 
 def _tidy_answer(text: str) -> str:
     """Join hard-wrapped lines inside a paragraph; keep blank lines and list items."""

@@ -367,6 +367,10 @@ class KnowledgeBase:
     fingerprint: str
     #: Topics outside Wegwijzer (elsewhere.yaml), each saying where such questions go.
     elsewhere: tuple[Entry, ...] = ()
+    #: crisis.yaml `work_scope`: per language, the word lists (binders, objects, beyond,
+    #: asks) that tell a soft crisis phrase bound to a work object from the person's own
+    #: crisis ("ik zie het niet meer zitten met dit project, mag ik wisselen?").
+    crisis_scope: Mapping[Lang, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def by_id(self) -> Mapping[str, Entry]:

@@ -19,7 +19,13 @@ ALL = [(lang, p) for lang in ("nl", "en") for p in PHRASES[lang]]
 @pytest.fixture(scope="module")
 def detector() -> CrisisDetector:
     kb = load_knowledge_base(KNOWLEDGE)
-    return CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together, kb.crisis_model)
+    return CrisisDetector(
+        kb.crisis,
+        kb.crisis_exclusions,
+        kb.crisis_together,
+        kb.crisis_model,
+        scope=kb.crisis_scope,
+    )
 
 
 def typo(phrase: str) -> str:
@@ -264,7 +270,9 @@ def test_together_rules_leave_work_questions_alone(rules_only: CrisisDetector, t
 @pytest.fixture(scope="module")
 def rules_only() -> CrisisDetector:
     kb = load_knowledge_base(KNOWLEDGE)
-    return CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together)
+    return CrisisDetector(
+        kb.crisis, kb.crisis_exclusions, kb.crisis_together, scope=kb.crisis_scope
+    )
 
 
 @pytest.fixture(scope="module")
@@ -413,7 +421,7 @@ def test_model_catches_what_no_rule_foresaw(detector: CrisisDetector) -> None:
     kb = load_knowledge_base(KNOWLEDGE)
     rules = CrisisDetector(kb.crisis, kb.crisis_exclusions, kb.crisis_together)
     texts = [
-        "zit in de auto met de motor aan in een dichte garage",
+        "ik sta nu op het dak van de parkeergarage naast het ministerie",
         "someone just poured petrol over the front desk and is holding a lighter",
     ]
     assert not any(rules.is_crisis(t) for t in texts)
@@ -575,3 +583,82 @@ def test_the_model_file_keeps_its_kinds_of_words(tmp_path: Path) -> None:
     path.write_text(model.to_json().replace('"means": [', '"means": [1, '), encoding="utf-8")
     with pytest.raises(ModelProblem, match="concepts"):
         load_model(path)
+
+
+# Issue 11, round 4: `work_scope` in crisis.yaml. A soft phrase bound to a work object in
+# a work question is not a crisis by the rules; the same phrase alone, about life, or in
+# a message with a word of danger stays one.
+@pytest.fixture(scope="module")
+def scoped_rules() -> CrisisDetector:
+    kb = load_knowledge_base(KNOWLEDGE)
+    return CrisisDetector(
+        kb.crisis, kb.crisis_exclusions, kb.crisis_together, None, scope=kb.crisis_scope
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik zie het niet meer zitten met dit project, mag ik van project wisselen?",
+        "ik kan niet meer verder met deze leidinggevende, kan ik een andere krijgen?",
+        "I don't want to be here anymore, in this team. Can I ask for a transfer?",
+        "I'd rather not be here when the director announces the layoffs, can I take the day off?",
+        "after the merger I wish my old department didn't exist anymore, who can I talk to?",
+        "Ik zie het niet meer zitten met die nieuwe dienstroosters. Mag mijn chef dat?",
+        "ik wil dat het pesten stopt, voorgoed, wat kan ik doen?",
+    ],
+)
+def test_a_soft_phrase_bound_to_work_in_a_question_fires_no_rule(
+    scoped_rules: CrisisDetector, text: str
+) -> None:
+    assert scoped_rules.signal(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # no question
+        "ik zie het niet meer zitten met dit project",
+        # no work object, or not bound to it
+        "ik zie het niet meer zitten, wat moet ik doen?",
+        "na dat gesprek met mijn leidinggevende zie ik het niet meer zitten, wat nu?",
+        # about more than work
+        "ik zie het niet meer zitten met mijn werk en mijn leven, wat moet ik doen?",
+        "I don't want to be here anymore, not just the job, can someone help?",
+        # a person at work is no object of the wish: what they do stays danger
+        "mijn collega zegt dat hij er een eind aan wil maken, wat moet ik doen?",
+        # danger at the office is danger: a word of it keeps every match
+        "een collega heeft op kantoor een epileptische aanval, wat moet ik doen?",
+        "mijn leidinggevende heeft een mes in de vergadering, wie bel ik?",
+        "I'm going to jump off the bridge near the office, who should I tell?",
+    ],
+)
+def test_scope_leaves_danger_and_unbound_wishes_alone(
+    scoped_rules: CrisisDetector, text: str
+) -> None:
+    assert scoped_rules.signal(text) == "rules"
+
+
+def test_scoped_message_still_reaches_the_model() -> None:
+    """Scoping only stops the rules: the learned model still judges the message."""
+    kb = load_knowledge_base(KNOWLEDGE)
+    scoped = CrisisDetector(
+        kb.crisis, kb.crisis_exclusions, kb.crisis_together, None, scope=kb.crisis_scope
+    )
+    text = "ik zie het niet meer zitten met dit project, mag ik van project wisselen?"
+    assert scoped.signal(text) is None
+    engine = engine_with_model_word("project")
+    assert engine.crisis.signal(text) == "model"
+
+
+def test_round_four_batches_measured_as_recorded() -> None:
+    """crisis_heldout/round4.yaml was trained on after its first run (as corpus11): the
+    rules plus model now find all 50 with at most 3 false alarms of 60. round4b.yaml is
+    held out: its recorded first run (17 of 25, 1 false alarm) must not get worse."""
+    engine = Engine(load_knowledge_base(KNOWLEDGE))
+    for name, found_min, alarms_max in (("round4.yaml", 50, 3), ("round4b.yaml", 17, 1)):
+        data = load_yaml_file(KNOWLEDGE / "crisis_heldout" / name)
+        found = sum(engine.ask(t).crisis is not None for t in data["crisis"])
+        alarms = [t for t in data["not_crisis"] if engine.ask(t).crisis is not None]
+        assert found >= found_min, name
+        assert len(alarms) <= alarms_max, alarms

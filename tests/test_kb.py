@@ -171,6 +171,22 @@ def test_bad_together_rule_names_file_and_line(test_kb_dir: Path) -> None:
     assert any(f"crisis.yaml:{at + 1}:" in e and "two or more word groups" in e for e in errors)
 
 
+def test_unknown_work_scope_list_names_file_and_line(test_kb_dir: Path) -> None:
+    path = test_kb_dir / "crisis.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = lines.index("work_scope:") + 2  # first list under nl
+    lines.insert(at, "    objekts: [project]")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors = errors_of(test_kb_dir)
+    assert any(f"crisis.yaml:{at + 1}:" in e and "'objekts' is not one of" in e for e in errors)
+
+
+def test_work_scope_is_loaded_per_language() -> None:
+    kb = load_knowledge_base(Path(__file__).resolve().parent.parent / "knowledge")
+    assert "project" in kb.crisis_scope["nl"]["objects"]
+    assert "with" in kb.crisis_scope["en"]["binders"]
+
+
 def test_file_with_several_blocks_is_reported_once(test_kb_dir: Path) -> None:
     """crisis.yaml holds three blocks; a broken file is one problem, not three."""
     path = test_kb_dir / "crisis.yaml"
