@@ -27,7 +27,7 @@ from bot._crisis_model import (  # noqa: E402
     train,
 )
 
-THRESHOLDS = (0.5, 0.7, 0.72, 0.8, 0.9)
+THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.72, 0.8)
 
 
 def main() -> None:

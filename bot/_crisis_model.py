@@ -42,7 +42,12 @@ CONCEPTS_FILE = Path("lexicon") / "crisis_concepts.yaml"
 #: missed across 729, for 5 more false alarms across 1,782 work questions. Raised to 0.72
 #: once the rules caught more (issue 11, corpus7): on the files that existed before, as
 #: many crises found as at 0.7 before (836 of 857) with 58 false alarms instead of 59.
-DEFAULT_THRESHOLD = 0.72
+#: Lowered to 0.6 in round 4: a false alarm from the model alone still shows the answer
+#: under the numbers, a missed crisis shows nothing. Leave-one-file-out: 1,112 of 1,128
+#: crises found instead of 1,109, 81 false alarms of 2,596 instead of 68 (most of the
+#: difference in hard_negatives.yaml); on the real tune and tune2 questions, which the
+#: model never sees, no false alarm at 0.55 or above.
+DEFAULT_THRESHOLD = 0.6
 #: Largest model file read (a generated file; this only guards against accidents).
 MAX_MODEL_BYTES = 4 * 1024 * 1024
 _STOP = STOPWORDS["nl"] | STOPWORDS["en"]
