@@ -259,7 +259,7 @@ class Engine(Commands):
                 return self._do_talk(ext, state, lang)
             return self._unknown(lang)
         if decision.outcome == "elsewhere":
-            return self._elsewhere(best.entry, lang)
+            return self._elsewhere(best.entry, lang, decision.confidence)
         if decision.outcome == "answer":
             reply = self._entry_reply(best.entry, state, lang, decision.confidence, external)
             if other is None:
@@ -337,7 +337,7 @@ class Engine(Commands):
             footer=self.kb.text("disclaimer", lang),
         )
 
-    def _elsewhere(self, topic: Entry, lang: Lang) -> Reply:
+    def _elsewhere(self, topic: Entry, lang: Lang, confidence: float) -> Reply:
         """A question Wegwijzer does not cover: say so and where it goes. No entries that
         merely share a word and no contacts, since nobody here handles it; only the way
         to what Wegwijzer does know."""
@@ -347,6 +347,7 @@ class Engine(Commands):
             lang,
             f"{self.kb.text('elsewhere', lang)}\n\n{t.answer}",
             title=t.title,
+            confidence=confidence,
             sources=topic.sources,
             choices=self._start_choices(lang)[:1],
         )
