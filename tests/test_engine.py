@@ -48,7 +48,7 @@ def test_answers(engine: Engine, question: str, entry: str) -> None:
     assert reply.footer  # general information, not legal advice
 
 
-@pytest.mark.parametrize("question", ["qwerty", "what is the capital of France", "asdf jkl"])
+@pytest.mark.parametrize("question", ["qwerty", "zorp the frobnicated gizmo", "asdf jkl"])
 def test_out_of_scope_is_not_guessed(engine: Engine, question: str) -> None:
     reply = engine.ask(question)
     assert reply.kind is ReplyKind.UNKNOWN
@@ -65,6 +65,7 @@ def test_out_of_scope_is_not_guessed(engine: Engine, question: str) -> None:
         ("Hoe vraag ik huurtoeslag aan?", "nl", "Dienst Toeslagen"),
         ("My parcel from the webshop never arrived, how do I get a refund?", "en", "ConsuWijzer"),
         ("How do I extend my residence permit?", "en", "IND"),
+        ("what is the capital of France", "en", "not a general search engine"),
     ],
 )
 def test_question_for_elsewhere_says_where_it_goes(
