@@ -268,3 +268,36 @@ def top_coverage(
     order = covered[np.lexsort((first[covered], -cov[covered]))][:limit]
     top: list[int] = order.tolist()
     return top, {i: float(cov[i]) for i in top}
+
+
+class Index(Protocol):
+    """What `shortlist_of` reads of a language index."""
+
+    postings: dict[str, list[tuple[int, float]]]
+    arrays: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]
+    exact: dict[str, int]
+
+
+def shortlist_of(
+    index: Index, terms: Sequence[tuple[str, float]], size: int, limit: int, words: str
+) -> tuple[list[int], dict[int, float]]:
+    """`top_coverage`, and first the entry that has `words` word for word as a phrasing,
+    also when its words are so common that `limit` other entries cover them as well."""
+    top, coverage = top_coverage(index.postings, index.arrays, terms, size, limit)
+    own = index.exact.get(words)
+    if own is not None and own not in top:
+        top.insert(0, own)
+        coverage[own] = coverage.get(own) or coverage_of(index.postings, terms, own)
+    return top, coverage
+
+
+def coverage_of(
+    postings: dict[str, list[tuple[int, float]]], terms: Sequence[tuple[str, float]], entry: int
+) -> float:
+    """One entry's coverage, summed in the order `top_coverage` sums it."""
+    total = 0.0
+    for term, weight in terms:
+        for i, w in postings.get(term, ()):
+            if i == entry:
+                total += weight * w
+    return total

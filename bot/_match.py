@@ -34,7 +34,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._kb import Entry, KnowledgeBase
-from bot._lookup import OneEdit, best_dice, by_length, posting_arrays, term_bits, top_coverage
+from bot._lookup import OneEdit, best_dice, by_length, posting_arrays, shortlist_of, term_bits
 from bot._ranker import FloatArray, Ranker
 from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
 from bot._types import LANGS, Lang
@@ -148,6 +148,8 @@ class _LangIndex:
         for i, ts, joined in phrasings:
             weight = math.fsum(map(idf.__getitem__, ts))
             self.phrasings_of[i].append(_Phrasing(i, ts, weight, joined))
+        #: Each phrasing's words, to its entry (found however common its words are).
+        self.exact = {joined: i for i, _, joined in reversed(phrasings)}
         self.phrasing_bits = {  # per entry and term, the phrasings holding it
             i: term_bits(p.terms for p in ps) for i, ps in self.phrasings_of.items()
         }
@@ -356,7 +358,6 @@ class Matcher:
     """Scores every entry of a knowledge base against a question."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        # Topics outside Wegwijzer compete too: they win over an entry sharing one word.
         self.entries: tuple[Entry, ...] = (*kb.entries, *kb.elsewhere)
         self.analyser = Analyser(kb.synonyms)
         self.indexes = {lang: _LangIndex(lang, self.entries, self.analyser) for lang in LANGS}
@@ -459,13 +460,11 @@ class Matcher:
         if total <= 0:
             return [], False
         weighted = [(t, w) for t, (w, k) in seen.items() if k]
-        shortlist, coverage = top_coverage(
-            index.postings, index.arrays, weighted, len(self.entries), _SHORTLIST
-        )
+        qwords = " ".join(words)
+        shortlist, coverage = shortlist_of(index, weighted, len(self.entries), _SHORTLIST, qwords)
         if not shortlist:
             return [], False
         qweight = sum(w for w, _ in seen.values())
-        qwords = " ".join(words)
         # When one or two known words stand beside words the knowledge base does not
         # know, and those carry most of the question ("mijn sportschool opzeggen", "een
         # klacht over mijn energieleverancier"), it is probably about something else:

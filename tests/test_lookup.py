@@ -7,6 +7,8 @@ import random
 import re
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -14,7 +16,7 @@ from rapidfuzz.distance import Levenshtein
 from bot import Engine, load_knowledge_base
 from bot import _lookup as lookup
 from bot._crisis import _near_phrase
-from bot._lookup import OneEdit, Runs, Substrings, posting_arrays, top_coverage
+from bot._lookup import OneEdit, Runs, Substrings, posting_arrays, shortlist_of, top_coverage
 from bot._text import fold
 
 REPO = Path(__file__).resolve().parent.parent
@@ -110,3 +112,21 @@ def test_fuzzy_phrases_need_both_checks(real_engine: Engine) -> None:
     ]
     assert hits
     assert crisis.signal(folded) == "rules"
+
+
+def test_own_phrasing_is_on_the_shortlist_however_common_its_words() -> None:
+    """Forty-five entries cover "werk" and "rijk" better than entry 99, whose phrasing
+    is exactly those words: it is scored all the same (issue 11, round 4)."""
+
+    class Index:
+        def __init__(self) -> None:
+            common = [(i, 1.0) for i in range(45)]
+            self.postings = {"werk": [*common, (99, 0.5)], "rijk": [*common, (99, 0.5)]}
+            self.arrays: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = {}
+            self.exact = {"werk rijk": 99}
+
+    terms = [("werk", 1.0), ("rijk", 1.0)]
+    top, coverage = shortlist_of(Index(), terms, 100, 40, "werk rijk")
+    assert top[0] == 99 and len(top) == 41 and coverage[99] == 1.0
+    plain, _ = shortlist_of(Index(), terms, 100, 40, "werk bij het rijk")
+    assert 99 not in plain and len(plain) == 40
