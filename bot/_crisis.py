@@ -47,6 +47,8 @@ Rule = Sequence[Sequence[str]]
 #: What found a crisis: a phrase or rule ("rules"), or only the learned model ("model").
 Signal = Literal["rules", "model"]
 
+#: Words of a phrase at least this long must keep their first letter in a typo match.
+_INITIAL_MIN = 5
 #: Phrases at least this long (letters and spaces) are also found with their spaces gone.
 _COMPACT_MIN = 12
 #: Extra words allowed between the words of a phrase of three words or more.
@@ -399,13 +401,16 @@ def _near_phrase(words: list[str], phrase: str) -> bool:
     # The last word usually carries a phrase's meaning ("live", "leven", "dood"), and
     # people rarely mistype a first letter: "dont want to file" is no "don't want to
     # live", one edit apart. Other words may differ more ("zijn leven" for "mijn leven").
-    initial = phrase.split()[-1][0]
+    # The same holds for every longer word: "slaat me" is one edit from "laat me", and
+    # "mijn teamleider laat me nooit uitpraten" is a question about work.
+    parts = phrase.split()
+    initials = {parts[-1][0]} | {w[0] for w in parts if len(w) >= _INITIAL_MIN}
     for size in {max(1, n - 1), n, n + 1}:
         for start in range(0, max(1, len(words) - size + 1)):
             window_words = words[start : start + size]
             if any(w not in window_words for w in short):
                 continue
-            if not any(w[0] == initial for w in window_words):
+            if not initials <= {w[0] for w in window_words}:
                 continue
             window = "".join(window_words)
             if abs(len(window) - len(target)) > budget:

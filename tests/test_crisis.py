@@ -662,3 +662,49 @@ def test_round_four_batches_measured_as_recorded() -> None:
         alarms = [t for t in data["not_crisis"] if engine.ask(t).crisis is not None]
         assert found >= found_min, name
         assert len(alarms) <= alarms_max, alarms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mijn teamleider laat me nooit uitpraten, is dat ongewenst gedrag?",
+        "mijn leidinggevende laat me elke dag overwerken, mag dat?",
+        "hij laat me nooit uitpraten in vergaderingen",
+        "sorry voor alle vragen, maar hoe vraag ik verlof aan?",
+    ],
+)
+def test_an_everyday_word_one_letter_from_a_phrase_word_is_no_typo(
+    detector: CrisisDetector, text: str
+) -> None:
+    """'laat me' is one edit from 'slaat me' and 'sorry voor alle' from 'sorry voor
+    alles': a typo match keeps the first letter of every phrase word of five letters or
+    more, and 'sorry voor alles' is a rule only in context (the model knows it alone)."""
+    assert not detector.is_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["mijn vriend slaat me", "hij slat me", "sorry voor alles", "I keep hurting myself"],
+)
+def test_the_phrases_themselves_still_count(detector: CrisisDetector, text: str) -> None:
+    assert detector.is_crisis(text)
+
+
+def test_round_five_batches_measured_as_recorded() -> None:
+    """Round 5 (issue 11): calm, indirect distress without a word of death or harm.
+    corpus12-14 are trained on; crisis_heldout/round5.yaml (first run 35 of 40, 2 false
+    alarms of 50) and round5b.yaml (written after all changes, first run 15 of 20, no
+    false alarm of 20) are held out: their recorded figures must not get worse."""
+    engine = Engine(load_knowledge_base(KNOWLEDGE))
+    for folder, name, found_min, alarms_max in (
+        ("crisis_heldout", "round5.yaml", 38, 2),
+        ("crisis_heldout", "round5b.yaml", 15, 0),
+        ("crisis_examples", "corpus12.yaml", 89, 0),
+        ("crisis_examples", "corpus13.yaml", 42, 0),
+        ("crisis_examples", "corpus14.yaml", 39, 0),
+    ):
+        data = load_yaml_file(KNOWLEDGE / folder / name)
+        found = sum(engine.ask(t).crisis is not None for t in data["crisis"])
+        alarms = [t for t in data["not_crisis"] if engine.ask(t).crisis is not None]
+        assert found >= found_min, name
+        assert len(alarms) <= alarms_max, alarms
