@@ -154,7 +154,7 @@ class AdapterContract:
         assert "ken ik niet" not in theme  # the number was understood as the menu choice
 
     async def test_unknown_is_honest(self, harness: Harness) -> None:
-        seen = await harness.send("wat is de hoofdstad van frankrijk")
+        seen = await harness.send("zorp blarf frobnicated gizmo")
         assert "geen goed antwoord" in seen
 
     async def test_outside_topic_says_where_it_goes(self, harness: Harness) -> None:

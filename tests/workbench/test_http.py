@@ -125,7 +125,7 @@ def engine() -> Engine:
         ("ik word gepest", "gepest", "synonym"),
         ("wat is intimidatei", "intimidatei", "typo"),
         ("een afdelingsklacht", "afdelingsklacht", "compound"),
-        ("mijn sportschool", "sportschool", "unknown"),
+        ("mijn xylofoon", "xylofoon", "unknown"),
         ("de afdeling", "afdeling", "stem"),
     ],
 )
