@@ -70,6 +70,7 @@ score: $(VENV)/.run-stamp
 bench: $(VENV)/.dev-stamp $(VENV)/.system-stamp $(SYNAPSE_VENV)/.stamp
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/crisis_cv.py
+	$(BIN)/python bench/crisis_heldout.py knowledge/crisis_heldout/*.yaml
 	$(BIN)/python bench/matrix_roundtrip.py
 	$(BIN)/python bench/teams_load.py
 	$(BIN)/python bench/web_load.py
