@@ -224,6 +224,11 @@ def decide(
     best = ranked[0]
     runner = ranked[1].fused if len(ranked) > 1 else 0.0
     conf = confidence(best.hand, best.learned, best.fused - runner)
+    floor = LONG_CLARIFY_AT if long else CLARIFY_AT
+    if best.entry.outside:
+        # Closest to a topic Wegwijzer does not cover: say so and where it goes, rather
+        # than offer entries that only share a word with it.
+        return Decision("elsewhere" if conf >= floor else "unknown", conf, tuple(ranked))
     top_learned = max(c.learned for c in ranked)
     disagree = (
         best.hand < EXACT
@@ -249,11 +254,6 @@ def decide(
     # The learned signal finds (next to) nothing of the pick in the question: the hand
     # score rests on a word or two ("what do I have to do as manager").
     unseen = best.hand < EXACT and best.learned < LEARNED_MIN
-    floor = LONG_CLARIFY_AT if long else CLARIFY_AT
-    if best.entry.outside:
-        # Closest to a topic Wegwijzer does not cover: say so and where it goes, rather
-        # than offer entries that only share a word with it.
-        return Decision("elsewhere" if conf >= floor else "unknown", conf, tuple(ranked))
     if conf >= ANSWER_AT and not (best.capped or disagree or tie or lone or unseen):
         return Decision("answer", conf, tuple(ranked))
     inside = tuple(c for c in ranked if not c.entry.outside)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot._crisis_model import MODEL_FILE, CrisisModel, ModelProblem, load_model
@@ -116,8 +117,9 @@ class _Loader(Reader):
         crisis_model = self.load_crisis_model(root / MODEL_FILE)
         external, _ = self.load_phrases(root / "routing.yaml", "external_vp", None)
         triage = self.load_triage(root / "routing.yaml", roles)
-        entries = self.load_entries(root / "entries", roles, {t.id for t in themes})
-        elsewhere = self.load_elsewhere(root / "elsewhere.yaml", entries)
+        claims = _Claims()
+        entries = self.load_entries(root / "entries", roles, {t.id for t in themes}, claims)
+        elsewhere = self.load_elsewhere(root / "elsewhere.yaml", claims)
         errors = [p for p in self.problems if p.severity == "error"]
         if errors:
             raise KnowledgeBaseError(self.problems)
@@ -312,11 +314,9 @@ class _Loader(Reader):
         return out
 
     def load_entries(
-        self, folder: Path, roles: Mapping[str, Role], themes: set[str]
+        self, folder: Path, roles: Mapping[str, Role], themes: set[str], claims: _Claims
     ) -> list[Entry]:
         entries: list[Entry] = []
-        where: dict[str, tuple[Path, int]] = {}
-        question_owner: dict[str, tuple[str, Path, int]] = {}
         related_refs: list[tuple[Path, int, str, str]] = []
         files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
         if not files:
@@ -331,37 +331,39 @@ class _Loader(Reader):
                     self.error(path, items.line_at(i), "each entry must be a block of keys")
                     continue
                 entry = self.load_entry(path, item, themes)
-                if entry is None:
+                if entry is None or not self.claim(claims, path, item.line, entry):
                     continue
-                if entry.id in where:
-                    p, ln = where[entry.id]
-                    self.error(
-                        path, item.line, f"id '{entry.id}' is already used at {self._rel(p)}:{ln}"
-                    )
-                    continue
-                where[entry.id] = (path, item.line)
-                for lang, t in entry.texts.items():
-                    for q in t.questions:
-                        key = f"{lang}:{' '.join(q.lower().split())}"
-                        if key in question_owner and question_owner[key][0] != entry.id:
-                            other, p, ln = question_owner[key]
-                            self.error(
-                                path,
-                                item.line,
-                                f"the question '{q}' is also in entry '{other}' "
-                                f"({self._rel(p)}:{ln}); keep it in one entry",
-                            )
-                        question_owner.setdefault(key, (entry.id, path, item.line))
                 related_refs.extend(
                     (path, item.line_of("related"), entry.id, r) for r in entry.related
                 )
                 entries.append(entry)
         for path, line, eid, ref in related_refs:
-            if ref not in where:
+            if ref not in claims.ids:
                 self.error(path, line, f"entry '{eid}' lists related '{ref}', which does not exist")
             elif ref == eid:
                 self.error(path, line, f"entry '{eid}' lists itself as related")
         return entries
+
+    def claim(self, claims: _Claims, path: Path, line: int, entry: Entry) -> bool:
+        """Take the entry's id and questions; False (and an error) if the id is taken.
+        A question another entry or topic already has is an error too."""
+        if entry.id in claims.ids:
+            p, ln = claims.ids[entry.id]
+            self.error(path, line, f"id '{entry.id}' is already used at {self._rel(p)}:{ln}")
+            return False
+        claims.ids[entry.id] = (path, line)
+        for lang, t in entry.texts.items():
+            for q in t.questions:
+                key = f"{lang}:{' '.join(q.lower().split())}"
+                other, p, ln = claims.questions.setdefault(key, (entry.id, path, line))
+                if other != entry.id:
+                    self.error(
+                        path,
+                        line,
+                        f"the question '{q}' is also in entry '{other}' "
+                        f"({self._rel(p)}:{ln}); keep it in one entry",
+                    )
+        return True
 
     def load_entry(self, path: Path, item: LineDict, themes: set[str]) -> Entry | None:
         values = self.record(Entry, path, item, "an entry")
@@ -428,62 +430,38 @@ class _Loader(Reader):
             texts[lang] = text
         return texts
 
-    def load_elsewhere(self, path: Path, entries: Sequence[Entry]) -> list[Entry]:
+    def load_elsewhere(self, path: Path, claims: _Claims) -> list[Entry]:
         """Topics outside Wegwijzer (optional file): id, reviewed, owner, nl/en blocks, and
         sources when a public page says where such questions go."""
         if not path.is_file():
             return []
         items = self.read_block(path, "elsewhere", list)
-        taken = {e.id: (e.path, e.line) for e in entries}
-        owner = {
-            f"{lang}:{' '.join(q.lower().split())}": e.id
-            for e in entries
-            for lang, t in e.texts.items()
-            for q in t.questions
-        }
         out: list[Entry] = []
         for i, item in enumerate(items or []):
             if not isinstance(item, LineDict):
                 self.error(path, items.line_at(i), "each topic must be a block of keys")
                 continue
             values = self.record(Entry, path, item, "a topic", skip=_NOT_ELSEWHERE)
-            eid: str = values["id"]
-            if not eid:
+            if not values["id"]:
                 continue
-            self.check_id(path, item, eid)
-            if eid in taken:
-                p, ln = taken[eid]
-                self.error(path, item.line, f"id '{eid}' is already used at {p}:{ln}")
-                continue
-            taken[eid] = (self._rel(path), item.line)
-            sources = self.load_sources(path, item) if "sources" in item else []
-            texts = self.entry_texts(path, item, eid)
-            for lang, t in texts.items():
-                for q in t.questions:
-                    other = owner.get(f"{lang}:{' '.join(q.lower().split())}")
-                    if other is not None and other != eid:
-                        self.error(
-                            path,
-                            item.line,
-                            f"the question '{q}' is also in '{other}'; keep it in one place",
-                        )
-                    owner.setdefault(f"{lang}:{' '.join(q.lower().split())}", eid)
+            self.check_id(path, item, values["id"])
+            texts = self.entry_texts(path, item, values["id"])
             if "nl" not in texts:
                 continue
-            out.append(
-                Entry(
-                    **values,
-                    theme="",
-                    audience=(),
-                    routes=(),
-                    related=(),
-                    sources=tuple(sources),
-                    texts=texts,
-                    path=self._rel(path),
-                    line=item.line,
-                    outside=True,
-                )
+            topic = Entry(
+                **values,
+                theme="",
+                audience=(),
+                routes=(),
+                related=(),
+                sources=tuple(self.load_sources(path, item) if "sources" in item else ()),
+                texts=texts,
+                path=self._rel(path),
+                line=item.line,
+                outside=True,
             )
+            if self.claim(claims, path, item.line, topic):
+                out.append(topic)
         return out
 
     def load_sources(self, path: Path, item: LineDict) -> list[Source]:
@@ -504,6 +482,14 @@ class _Loader(Reader):
                 self.error(path, s.line_of("url"), f"url '{source.url}' must start with https://")
             out.append(source)
         return out
+
+
+@dataclass
+class _Claims:
+    """Ids and questions taken so far, with where: each belongs to one entry or topic."""
+
+    ids: dict[str, tuple[Path, int]] = field(default_factory=dict)
+    questions: dict[str, tuple[str, Path, int]] = field(default_factory=dict)
 
 
 _NO_ID = frozenset({"id"})

@@ -259,16 +259,22 @@ class Reader:
                     excl[lang] = tuple(self.word_list(path, eblock, lang, required=False))
         return phrases, excl
 
+    def optional_block(self, path: Path, key: str, holds: str) -> LineDict | None:
+        """The optional top-level block `key` of a file; None (and an error if it is there
+        but not a block) otherwise."""
+        data = self.read(path)
+        block = data.get(key) if isinstance(data, LineDict) else None
+        if block is None or isinstance(block, LineDict):
+            return block
+        self.error(path, line_of(block), f"'{key}' must hold {holds}")
+        return None
+
     def load_together(self, path: Path) -> dict[Lang, tuple[tuple[tuple[str, ...], ...], ...]]:
         """Crisis rules such as `pillen|tabletten + gespaard|overdosis`: every group (split
         by "+") must occur near the others; a group is alternatives split by "|"."""
         out: dict[Lang, tuple[tuple[tuple[str, ...], ...], ...]] = {}
-        data = self.read(path)
-        block = data.get("together") if isinstance(data, LineDict) else None
+        block = self.optional_block(path, "together", "'nl' and 'en' lists")
         if block is None:
-            return out
-        if not isinstance(block, LineDict):
-            self.error(path, line_of(block), "'together' must hold 'nl' and 'en' lists")
             return out
         for lang in LANGS:
             items = block.get(lang)
@@ -295,12 +301,8 @@ class Reader:
         """crisis.yaml `work_scope`: per language, the lists `binders`, `objects`, `people`,
         `beyond` and `asks` (all optional; no block means no scoping)."""
         out: dict[Lang, dict[str, tuple[str, ...]]] = {}
-        data = self.read(path)
-        block = data.get("work_scope") if isinstance(data, LineDict) else None
+        block = self.optional_block(path, "work_scope", "'nl' and 'en' blocks")
         if block is None:
-            return out
-        if not isinstance(block, LineDict):
-            self.error(path, line_of(block), "'work_scope' must hold 'nl' and 'en' blocks")
             return out
         for lang in LANGS:
             sub = block.get(lang)

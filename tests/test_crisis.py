@@ -651,19 +651,6 @@ def test_scoped_message_still_reaches_the_model() -> None:
     assert engine.crisis.signal(text) == "model"
 
 
-def test_round_four_batches_measured_as_recorded() -> None:
-    """crisis_heldout/round4.yaml was trained on after its first run (as corpus11): the
-    rules plus model now find all 50 with at most 3 false alarms of 60. round4b.yaml is
-    held out: its recorded first run (17 of 25, 1 false alarm) must not get worse."""
-    engine = Engine(load_knowledge_base(KNOWLEDGE))
-    for name, found_min, alarms_max in (("round4.yaml", 50, 3), ("round4b.yaml", 17, 1)):
-        data = load_yaml_file(KNOWLEDGE / "crisis_heldout" / name)
-        found = sum(engine.ask(t).crisis is not None for t in data["crisis"])
-        alarms = [t for t in data["not_crisis"] if engine.ask(t).crisis is not None]
-        assert found >= found_min, name
-        assert len(alarms) <= alarms_max, alarms
-
-
 @pytest.mark.parametrize(
     "text",
     [
@@ -690,38 +677,33 @@ def test_the_phrases_themselves_still_count(detector: CrisisDetector, text: str)
     assert detector.is_crisis(text)
 
 
-def test_round_five_batches_measured_as_recorded() -> None:
-    """Round 5 (issue 11): calm, indirect distress without a word of death or harm.
-    corpus12-14 are trained on; crisis_heldout/round5.yaml (first run 35 of 40, 2 false
-    alarms of 50) and round5b.yaml (written after all changes, first run 15 of 20, no
-    false alarm of 20) are held out: their recorded figures must not get worse."""
-    engine = Engine(load_knowledge_base(KNOWLEDGE))
-    for folder, name, found_min, alarms_max in (
-        ("crisis_heldout", "round5.yaml", 38, 2),
-        ("crisis_heldout", "round5b.yaml", 15, 0),
-        ("crisis_examples", "corpus12.yaml", 89, 0),
-        ("crisis_examples", "corpus13.yaml", 42, 0),
-        ("crisis_examples", "corpus14.yaml", 39, 0),
-    ):
-        data = load_yaml_file(KNOWLEDGE / folder / name)
-        found = sum(engine.ask(t).crisis is not None for t in data["crisis"])
-        alarms = [t for t in data["not_crisis"] if engine.ask(t).crisis is not None]
-        assert found >= found_min, name
-        assert len(alarms) <= alarms_max, alarms
+# Batches of issue 11's crisis rounds, with the figures recorded when they were scored:
+# found at least, false alarms at most. Held out (scored once as written; never trained
+# on): round4b (first run 17 of 25, 1 false alarm), round5 (35 of 40, 2), round5b (written
+# after round 5: 15 of 20, 0), round6 (14 of 20, 16 after round 6), round6b (written
+# after round 6: 8 of 10). round4.yaml was trained on after its first run (as corpus11);
+# corpus12-15 are training files, all of them found.
+RECORDED_BATCHES = [
+    ("crisis_heldout", "round4.yaml", 50, 3),
+    ("crisis_heldout", "round4b.yaml", 17, 1),
+    ("crisis_heldout", "round5.yaml", 38, 2),
+    ("crisis_heldout", "round5b.yaml", 15, 0),
+    ("crisis_examples", "corpus12.yaml", 89, 0),
+    ("crisis_examples", "corpus13.yaml", 42, 0),
+    ("crisis_examples", "corpus14.yaml", 39, 0),
+    ("crisis_heldout", "round6.yaml", 16, 0),
+    ("crisis_heldout", "round6b.yaml", 8, 0),
+    ("crisis_examples", "corpus15.yaml", 60, 0),
+]
 
 
-def test_round_six_batches_measured_as_recorded() -> None:
-    """Round 6 (issue 11): corpus15 is trained on; crisis_heldout/round6.yaml (first run 14
-    of 20, 16 after round 6) and round6b.yaml (written after all changes, 8 of 10) are held
-    out, both without a false alarm: their recorded figures must not get worse."""
-    engine = Engine(load_knowledge_base(KNOWLEDGE))
-    for folder, name, found_min, alarms_max in (
-        ("crisis_heldout", "round6.yaml", 16, 0),
-        ("crisis_heldout", "round6b.yaml", 8, 0),
-        ("crisis_examples", "corpus15.yaml", 60, 0),
-    ):
-        data = load_yaml_file(KNOWLEDGE / folder / name)
-        found = sum(engine.ask(t).crisis is not None for t in data["crisis"])
-        alarms = [t for t in data["not_crisis"] if engine.ask(t).crisis is not None]
-        assert found >= found_min, name
-        assert len(alarms) <= alarms_max, alarms
+@pytest.mark.parametrize(("folder", "name", "found_min", "alarms_max"), RECORDED_BATCHES)
+def test_crisis_batches_measured_as_recorded(
+    bundled: Engine, folder: str, name: str, found_min: int, alarms_max: int
+) -> None:
+    """The recorded figures of each batch must not get worse."""
+    data = load_yaml_file(KNOWLEDGE / folder / name)
+    found = sum(bundled.ask(t).crisis is not None for t in data["crisis"])
+    alarms = [t for t in data["not_crisis"] if bundled.ask(t).crisis is not None]
+    assert found >= found_min, name
+    assert len(alarms) <= alarms_max, alarms

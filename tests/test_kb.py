@@ -161,22 +161,23 @@ def test_stats(test_kb_dir: Path) -> None:
         assert key in data
 
 
-def test_bad_together_rule_names_file_and_line(test_kb_dir: Path) -> None:
-    path = test_kb_dir / "crisis.yaml"
+def insert_under(path: Path, block: str, line: str) -> int:
+    """Insert `line` as the first item of `block`'s nl part; its index (line number - 1)."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    at = lines.index("together:") + 2  # first rule under nl
-    lines.insert(at, "    - pillen|tabletten")
+    at = lines.index(f"{block}:") + 2
+    lines.insert(at, line)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return at
+
+
+def test_bad_together_rule_names_file_and_line(test_kb_dir: Path) -> None:
+    at = insert_under(test_kb_dir / "crisis.yaml", "together", "    - pillen|tabletten")
     errors = errors_of(test_kb_dir)
     assert any(f"crisis.yaml:{at + 1}:" in e and "two or more word groups" in e for e in errors)
 
 
 def test_unknown_work_scope_list_names_file_and_line(test_kb_dir: Path) -> None:
-    path = test_kb_dir / "crisis.yaml"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    at = lines.index("work_scope:") + 2  # first list under nl
-    lines.insert(at, "    objekts: [project]")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    at = insert_under(test_kb_dir / "crisis.yaml", "work_scope", "    objekts: [project]")
     errors = errors_of(test_kb_dir)
     assert any(f"crisis.yaml:{at + 1}:" in e and "'objekts' is not one of" in e for e in errors)
 
