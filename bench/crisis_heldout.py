@@ -2,7 +2,8 @@
 
 Each message goes through `Engine.ask`, the path a chat message takes; a reply that
 starts with 112/113 (`reply.crisis`) counts as an alarm. Prints crises found and false
-alarms, split by what raised them (the rules or the learned model alone). These files
+alarms, split by what raised them (the rules, the learned model alone, or the sentence
+model's look at a message no answer fits: "sentence"). These files
 are kept out of training: score a new one once, as written, and put the figure in its
 header. `--show` also prints the misses and the false alarms (the messages are the
 file's own examples, never user input).
@@ -29,26 +30,27 @@ def main() -> None:
     engine = Engine(load_knowledge_base(ROOT / "knowledge"))
     for path in paths:
         crises, others = read_example_file(path)
-        found = {"rules": 0, "model": 0}
-        alarms = {"rules": 0, "model": 0}
+        found = {"rules": 0, "model": 0, "sentence": 0}
+        alarms = {"rules": 0, "model": 0, "sentence": 0}
         misses: list[str] = []
         false: list[str] = []
         for text in crises:
-            signal = engine.crisis.signal(text)
-            if engine.ask(text).crisis is not None and signal is not None:
+            signal = engine.crisis.signal(text) or "sentence"
+            if engine.ask(text).crisis is not None:
                 found[signal] += 1
             else:
                 misses.append(text)
         for text in others:
-            signal = engine.crisis.signal(text)
-            if engine.ask(text).crisis is not None and signal is not None:
+            signal = engine.crisis.signal(text) or "sentence"
+            if engine.ask(text).crisis is not None:
                 alarms[signal] += 1
                 false.append(f"[{signal}] {text}")
         print(
             f"{path.name}: {sum(found.values())}/{len(crises)} crises found "
-            f"({found['rules']} by rules, {found['model']} by the model alone), "
+            f"({found['rules']} by rules, {found['model']} by the model alone, "
+            f"{found['sentence']} by the sentence model), "
             f"{sum(alarms.values())}/{len(others)} false alarms "
-            f"({alarms['rules']} rules, {alarms['model']} model)"
+            f"({alarms['rules']} rules, {alarms['model']} model, {alarms['sentence']} sentence)"
         )
         if show:
             for text in misses:

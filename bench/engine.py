@@ -34,6 +34,13 @@ from rapidfuzz import process  # noqa: E402
 
 from bot import Engine, Message, ReplyKind, load_knowledge_base  # noqa: E402
 from bot._kbtools import judge  # noqa: E402
+from bot._semantic import (  # noqa: E402
+    VECTORS_FILE,
+    digest,
+    load_embedder,
+    read_vectors,
+    write_vectors,
+)
 from bot._yaml import load_yaml_file  # noqa: E402
 
 DEFAULT_DEV = REPO.parent / "shared" / "eval" / "dev.yaml"
@@ -54,6 +61,10 @@ def make_scaled_kb(factor: int, dest: Path) -> Path:
     shutil.copytree(REPO / "knowledge", root, ignore=shutil.ignore_patterns("*.md"))
     if factor == 1:
         return root
+    embedder = load_embedder()
+    model = embedder.name if embedder else ""
+    stored = read_vectors(root / VECTORS_FILE, model)
+    vectors = dict(stored)
     # Copies go in files of their own: one file per theme and copy keeps every file well
     # under the loader's size limit, as a coordinator's split files would.
     for path in sorted((root / "entries").glob("*.yaml")):
@@ -70,12 +81,23 @@ def make_scaled_kb(factor: int, dest: Path) -> Path:
                         word = f"{tag}{e['id'].replace('-', '')[:6]}"
                         c[lang]["questions"] = [f"{q} {word}" for q in c[lang]["questions"]]
                         c[lang]["title"] = f"{c[lang]['title']} ({word})"
+                        # A copy's phrasings reuse their original's stored vectors, as
+                        # `wegwijzer kb embed` would have stored real new ones.
+                        for old, new in zip(
+                            (e[lang]["title"], *e[lang]["questions"]),
+                            (c[lang]["title"], *c[lang]["questions"]),
+                            strict=True,
+                        ):
+                            if digest(old) in stored:
+                                vectors[digest(new)] = stored[digest(old)]
                 out.append(c)
             dest_file = path.with_name(f"{path.stem}-{tag}.yaml")
             dest_file.write_text(
                 yaml.safe_dump({"entries": out}, allow_unicode=True, sort_keys=False),
                 encoding="utf-8",
             )
+    if model:
+        write_vectors(root / VECTORS_FILE, model, vectors)
     return root
 
 
@@ -107,6 +129,15 @@ class Baseline:
         return eid, set(reply.routes), True, reply.plain_text()
 
 
+def timed_over(fn: Any, questions: list[str]) -> list[float]:
+    out = []
+    for q in questions:
+        t = time.perf_counter()
+        fn(q)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
 def one_size(factor: int, dev: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         root = make_scaled_kb(factor, Path(tmp))
@@ -127,16 +158,34 @@ def one_size(factor: int, dev: Path | None) -> dict[str, Any]:
     questions += ["waar kan ik parkeren", "ik wordt gepest door mn baas", "qwerty", "x" * 4000]
 
     def timed(fn: Any) -> list[float]:
-        out = []
-        for q in questions:
-            t = time.perf_counter()
-            fn(q)
-            out.append((time.perf_counter() - t) * 1000)
-        return out
+        return timed_over(fn, questions)
 
     timed(engine.ask)  # warm caches (stemmer memo) as a running bot would have them
     engine_ms = timed(engine.ask)
     base_ms = timed(baseline.ask)
+    # Real questions (tune, tune2): the sentence model runs for their "did you mean" only.
+    real = [
+        str(i["q"])
+        for name in ("tune.yaml", "tune2.yaml")
+        for i in load_yaml_file(REAL / name)
+        if isinstance(i, dict) and not i.get("crisis")
+    ]
+    consulted = 0
+    check = engine.decider.check
+    if check is not None:
+        view = check.view
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            nonlocal consulted
+            consulted += 1
+            return view(*args, **kwargs)
+
+        check.view = counted  # type: ignore[method-assign]
+    real_ms = timed_over(engine.ask, real)
+    check_share = consulted / max(1, len(real))
+    engine.decider.check = None
+    plain_ms = timed_over(engine.ask, real)
+    engine.decider.check = check
     result: dict[str, Any] = {
         "factor": factor,
         "entries": len(kb.entries),
@@ -147,6 +196,11 @@ def one_size(factor: int, dev: Path | None) -> dict[str, Any]:
         "engine_p99_ms": round(percentile(engine_ms, 99), 3),
         "baseline_p50_ms": round(percentile(base_ms, 50), 3),
         "baseline_p99_ms": round(percentile(base_ms, 99), 3),
+        "real_p50_ms": round(percentile(real_ms, 50), 3),
+        "real_p99_ms": round(percentile(real_ms, 99), 3),
+        "real_plain_p50_ms": round(percentile(plain_ms, 50), 3),
+        "real_plain_p99_ms": round(percentile(plain_ms, 99), 3),
+        "model_share": round(check_share, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     if items:
@@ -222,6 +276,16 @@ def main() -> int:
             f"{r['engine_p50_ms']:>7.3f} / {r['engine_p99_ms']:<8.3f}  "
             f"{r['baseline_p50_ms']:>7.3f} / "
             f"{r['baseline_p99_ms']:<8.3f}  {ratio:>8.2f}x  {r['peak_rss_mb']:>10.1f}  {score}"
+        )
+    print(
+        "real questions (tune, tune2), p50/p99 ms with the sentence model / without it "
+        "(WEGWIJZER_SEMANTIC=off), and the share of questions the model read:"
+    )
+    for r in rows:
+        print(
+            f"{r['factor']:>4}x  {r['real_p50_ms']:.3f} / {r['real_p99_ms']:.3f}   "
+            f"{r['real_plain_p50_ms']:.3f} / {r['real_plain_p99_ms']:.3f}   "
+            f"{100 * r['model_share']:.0f}%"
         )
     print(f"console bot peak RSS (dev set piped through `wegwijzer chat`): {console_rss(dev)} MB")
     print("targets: p99 <= 2 ms (1x), <= 10 ms (100x); load <= 1 s (10x); console RSS <= 150 MB")

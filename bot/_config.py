@@ -46,3 +46,17 @@ def counsellors_only(env: Mapping[str, str] | None = None) -> bool:
             f"WEGWIJZER_AUDIENCE must be one of {', '.join(AUDIENCES)} (got {value!r})"
         )
     return value == "counsellors"
+
+
+def semantic_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """`WEGWIJZER_SEMANTIC=off` decides without the sentence model (bot/_semantic.py):
+    every reply within 2 ms, more "did you mean". On by default.
+
+    Raises:
+        ValueError: Another value than "on" or "off"; the message names it.
+    """
+    env = os.environ if env is None else env
+    value = env.get("WEGWIJZER_SEMANTIC", "").strip().lower() or "on"
+    if value not in ("on", "off"):
+        raise ValueError(f"WEGWIJZER_SEMANTIC must be on or off (got {value!r})")
+    return value == "on"

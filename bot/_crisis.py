@@ -169,6 +169,10 @@ class CrisisDetector:
             return "model"
         return None
 
+    def excluded(self, folded: str) -> bool:
+        """Whether an exclusion phrase (a drill, a first-aid course) rules out a crisis."""
+        return self._excluded.any_in(folded.split())
+
     def _scoped(self, text: str, words: list[str]) -> bool:
         """Whether every phrase or rule that matches is bound to a work object (see the
         module text). Each match is found by the shortest start of the message that

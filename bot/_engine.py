@@ -24,6 +24,7 @@ from bot._kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_bas
 from bot._match import Match, Matcher
 from bot._metrics import Metrics, default_metrics
 from bot._routing import Router
+from bot._semantic import load_check
 from bot._state import ConversationStore, State, StateStore
 from bot._stats import Stats
 from bot._text import fold, has_words
@@ -45,6 +46,8 @@ class Engine(Commands):
     Args:
         counsellors: The deployment is for counsellors only (WEGWIJZER_AUDIENCE=
             counsellors): every answer shows its counsellors' details unfolded.
+        semantic: Let the sentence model confirm "did you mean" picks (bot/_semantic.py;
+            WEGWIJZER_SEMANTIC=off turns it off).
     """
 
     def __init__(
@@ -54,9 +57,11 @@ class Engine(Commands):
         store: StateStore | None = None,
         counsellors: bool = False,
         metrics: Metrics | None = None,
+        semantic: bool = True,
     ) -> None:
         self.store: StateStore = store or ConversationStore()
         self.counsellors = counsellors
+        self.semantic = semantic
         self.metrics = metrics or default_metrics()
         #: Anonymous use figures (`wegwijzer run` sets it); counts in memory only.
         self.stats: Stats | None = None
@@ -65,7 +70,8 @@ class Engine(Commands):
     def _use(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.matcher = Matcher(kb)
-        self.decider = Decider(self.matcher)
+        check = load_check(kb.root, self.matcher.entries) if self.semantic else None
+        self.decider = Decider(self.matcher, check)
         own = [n for o in kb.organisations for n in (*o.aliases, *o.names.values())]
         self.reader = load_reader(kb.root, self.matcher.vocabulary, own)
         self.crisis = CrisisDetector(
@@ -250,6 +256,16 @@ class Engine(Commands):
             # No language signal at all: the index that matched decides.
             lang = best.lang
             state.lang = state.lang or lang
+        check = self.decider.check
+        if (
+            decision.outcome != "answer"
+            and check is not None
+            and not self.crisis.excluded(analysis.folded)
+            and check.crisis_like(analysis.topic)
+        ):
+            # Neither the phrases nor the crisis model saw danger, and no answer fits, but
+            # the sentence model reads it like the crisis examples: numbers first.
+            return self._crisis(lang, state, text, guess, "crisis_unsure", decision)
         external = self.router.wants_external(text, folded=analysis.folded)
         if best is None or decision.outcome == "unknown":
             log.debug("no confident match")

@@ -21,6 +21,7 @@ from bot._crisis_model import (
 )
 from bot._engine import Engine
 from bot._kb import KnowledgeBase, Problem
+from bot._semantic import VECTORS_FILE, missing_vectors
 from bot._types import LANGS, ReplyKind
 from bot._yaml import YamlProblem, load_yaml_file
 
@@ -66,6 +67,17 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
                 0,
                 "the crisis examples changed since the model was trained: "
                 "run `wegwijzer kb train-crisis`",
+                "warning",
+            )
+        )
+    missing = missing_vectors(kb.root, (*kb.entries, *kb.elsewhere))
+    if missing:
+        problems.append(
+            Problem(
+                f"knowledge/{VECTORS_FILE}",
+                0,
+                f"{missing} phrasing(s) have no stored vector and are embedded at every "
+                "start: run `wegwijzer kb embed`",
                 "warning",
             )
         )

@@ -16,7 +16,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot._config import counsellors_only, default_data_dir, default_knowledge_dir, log_level
+from bot._config import (
+    counsellors_only,
+    default_data_dir,
+    default_knowledge_dir,
+    log_level,
+    semantic_enabled,
+)
 from bot._crisis_model import MODEL_FILE, ModelProblem
 from bot._engine import Engine
 from bot._kb import KnowledgeBaseError, fingerprint, load_knowledge_base
@@ -32,6 +38,7 @@ from bot._kbtools import (
 )
 from bot._metrics import metrics_settings, start_metrics_server
 from bot._privacy import asyncio_exception_handler, configure_logging
+from bot._semantic import VECTORS_FILE, embed_knowledge
 from bot._stats import StatsSettingsError, run_flusher, stats_from_env
 from bot._stats_store import StatsStoreError
 from bot._stores import store_from_env
@@ -49,11 +56,13 @@ RELOAD_SECONDS = 5.0
 def _load(args: argparse.Namespace, out: TextIO) -> Engine | None:
     try:
         counsellors = counsellors_only()
+        semantic = semantic_enabled()
     except ValueError as exc:
         print(f"cannot start: {exc}", file=out)
         return None
     try:
-        return Engine(load_knowledge_base(Path(args.knowledge)), counsellors=counsellors)
+        kb = load_knowledge_base(Path(args.knowledge))
+        return Engine(kb, counsellors=counsellors, semantic=semantic)
     except KnowledgeBaseError as exc:
         for line in format_problems(exc.problems):
             print(line, file=out)
@@ -285,6 +294,23 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_embed(args: argparse.Namespace) -> int:
+    root = Path(args.knowledge)
+    try:
+        kb = load_knowledge_base(root)
+    except KnowledgeBaseError as exc:
+        for line in format_problems(exc.problems):
+            print(line)
+        return 1
+    try:
+        held, new = embed_knowledge(root, (*kb.entries, *kb.elsewhere))
+    except RuntimeError as exc:
+        print(f"cannot embed: {exc}")
+        return 1
+    print(f"{root / VECTORS_FILE}: {held} phrasings, {new} newly embedded.")
+    return 0
+
+
 def cmd_kb_train_crisis(args: argparse.Namespace) -> int:
     root = Path(args.knowledge)
     try:
@@ -435,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
         "test": (cmd_kb_test, "check every entry is found from its own phrasings"),
         "stats": (cmd_kb_stats, "figures about the knowledge base"),
         "train-crisis": (cmd_kb_train_crisis, "learn the crisis model from the examples"),
+        "embed": (cmd_kb_embed, "store the sentence model's vectors of every phrasing"),
         "serve": (
             cmd_kb_serve,
             "the workbench: see, try and review the knowledge base in a browser",

