@@ -108,12 +108,13 @@ def load_embedder() -> Embedder | None:
         # OpenBLAS threads, left spinning after the engine's small products, competed
         # with them and made a question's read 2-8 times slower (bench/engine.py). The
         # engine's products are too small to gain from more than one thread.
-        threadpool_limits(limits=1, user_api="blas")
         try:
             _EMBEDDER.append(E5Embedder())
         except (ImportError, OSError, RuntimeError) as exc:
             log.warning("sentence model unavailable (%s); deciding without it", type(exc).__name__)
             _EMBEDDER.append(None)
+        else:
+            threadpool_limits(limits=1, user_api="blas")
     return _EMBEDDER[0]
 
 

@@ -13,6 +13,7 @@ from bot import Engine, ReplyKind, load_knowledge_base
 from bot._config import semantic_enabled
 from bot._decide import AGREE_AT, Decider
 from bot._kb import KnowledgeBase
+from bot._kbtools import lint
 from bot._semantic import (
     VECTORS_FILE,
     SemanticCheck,
@@ -191,3 +192,12 @@ def test_crisis_the_sentence_model_alone_sees_gets_the_numbers_first(engine: Eng
                 assert plain.ask(text).crisis is None
                 seen += 1
     assert seen >= 3
+
+
+def test_validate_warns_about_phrasings_without_a_stored_vector(test_kb_dir: Path) -> None:
+    """The test entries are not in the bundled vectors: `kb validate` names the file and
+    the command that fixes it."""
+    problems = [p for p in lint(load_knowledge_base(test_kb_dir)) if VECTORS_FILE in p.path]
+    assert len(problems) == 1
+    assert problems[0].severity == "warning"
+    assert "wegwijzer kb embed" in problems[0].message
