@@ -24,7 +24,8 @@ Vetoes, because a confident wrong answer is the worst outcome:
 - the learned signal finds next to nothing of the pick: ask.
 
 A "did you mean" becomes an answer when an independent sentence model ranks the same
-entry first, clearly (`bot._semantic`, `Decider.decide`).
+entry first, clearly, and "elsewhere" when it finds a topic outside Wegwijzer closer than
+every entry (`bot._semantic`, `Decider.decide`).
 
 Topics outside Wegwijzer (`knowledge/elsewhere.yaml`) are ranked like entries: when one
 comes first the outcome is "elsewhere" (say so, and where such questions go), and they

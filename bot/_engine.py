@@ -2,7 +2,9 @@
 
 `Engine.handle` is where every message enters, from every adapter. The order is fixed
 and deliberate: clean the input, crisis check (always first), a picked choice or a typed
-number, a command (bot/_commands.py), the group-room rule, and only then matching.
+number, a command (bot/_commands.py), the group-room rule, and only then matching. A
+question no answer fits gets a second crisis look from the sentence model
+(bot/_semantic.py) before any "did you mean".
 Nothing the person wrote is stored, logged or echoed: the conversation state keeps only
 language, organisation, the numbered choices just offered, the last entry shown and
 whether the person said they are a counsellor.
