@@ -46,6 +46,15 @@ _KIND_KEYS = {
 }
 
 
+def _semantic_fact(engine: Engine, question: str, lang: Lang | None) -> str:
+    """What the sentence model (bot/_semantic.py) did for this question."""
+    analysis = engine.reader.read(question)
+    decision, _ = engine.decider.decide_message(analysis, engine.reader, lang or analysis.lang)
+    if decision.confirmed:
+        return w("semantic_answered" if decision.outcome == "answer" else "semantic_elsewhere")
+    return w("semantic_unsure" if decision.outcome == "clarify" else "semantic_not_used")
+
+
 def try_result(engine: Engine, question: str, lang: Lang | None, compare: str = "") -> str:
     """The decision, the five best entries (and `compare`, the entry it should have found,
     wherever it ranks), how each word was read, and the routes."""
@@ -59,6 +68,8 @@ def try_result(engine: Engine, question: str, lang: Lang | None, compare: str = 
         )
     ]
     facts.append((w("confidence"), f"{reply.confidence:.3f}"))
+    if engine.decider.check is not None and reply.kind is not ReplyKind.CRISIS:
+        facts.append((w("semantic"), _semantic_fact(engine, question, lang)))
     if reply.kind is ReplyKind.ANSWER and reply.entry:
         facts.append((w("answered_entry"), entry_link(reply.entry, reply.lang)))
     facts.append((w("language"), esc(reply.lang)))

@@ -79,6 +79,25 @@ def test_try_marks_a_topic_outside_wegwijzer(server: Server) -> None:
     assert 'href="/entry/elders-belasting' not in page  # no entry page to link to
 
 
+def test_try_says_what_the_sentence_model_did(server: Server, engine: Engine) -> None:
+    """One question the model confirms (found among the real tune questions, not named
+    here) and one it is never asked about."""
+    assert engine.decider.check is not None
+    real = default_knowledge_dir() / "tests" / "real" / "tune.yaml"
+    confirmed = ""
+    for item in yaml.safe_load(real.read_text(encoding="utf-8")):
+        a = engine.reader.read(str(item["q"]))
+        decision, _ = engine.decider.decide_message(a, engine.reader, a.lang)
+        if decision.confirmed and decision.outcome == "answer":
+            confirmed = str(item["q"])
+            break
+    assert confirmed
+    page = _get(server.url + "/try", {"q": confirmed})[1]
+    assert "confirmed the best entry" in page
+    page = _get(server.url + "/try", {"q": "ik word gepest door mijn baas"})[1]
+    assert "not asked" in page
+
+
 def test_question_set_scores_and_refuses_other_paths(server: Server) -> None:
     status, page, _ = _get(server.url + "/sets?file=vragen.yaml")
     assert status == 200
