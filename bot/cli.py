@@ -303,7 +303,7 @@ def cmd_kb_embed(args: argparse.Namespace) -> int:
             print(line)
         return 1
     try:
-        held, new = embed_knowledge(root, (*kb.entries, *kb.elsewhere))
+        held, new = embed_knowledge(kb)
     except RuntimeError as exc:
         print(f"cannot embed: {exc}")
         return 1
