@@ -63,7 +63,10 @@ Vectors = NDArray[np.float32]
 class View:
     """What the model makes of a question (the decision on it is in `bot._decide`)."""
 
-    #: The entry (or topic outside Wegwijzer) it ranks first, as an index of the entries.
+    #: The closest phrasing's cosine with the question, per compared entry or topic
+    #: (as an index of the entries).
+    scores: Mapping[int, float]
+    #: The entry (or topic outside Wegwijzer) it ranks first.
     best: int
     #: Its cosine with the question, and its lead over the runner-up.
     score: float
@@ -71,6 +74,8 @@ class View:
     #: The best entry's cosine minus the best outside topic's: negative when a topic
     #: Wegwijzer does not cover is closer than any entry.
     apart: float
+    #: The best outside topic's cosine (-1 when none was compared).
+    outside: float
 
 
 class Embedder(Protocol):
@@ -313,9 +318,9 @@ class SemanticCheck:
         inside = [s for i, s in ranked if i not in outside]
         if len(ranked) < 2 or not inside:
             return None
-        nearest_outside = max((s for i, s in ranked if i in outside), default=-1.0)
+        near = max((s for i, s in ranked if i in outside), default=-1.0)
         (best, first), (_, second) = ranked[0], ranked[1]
-        return View(best, first, first - second, inside[0] - nearest_outside)
+        return View(scores, best, first, first - second, inside[0] - near, near)
 
     def crisis_like(self, text: str) -> bool:
         """Whether `text` is closest to a crisis example, by CRISIS_AT and by CRISIS_LEAD

@@ -11,7 +11,7 @@ import pytest
 
 from bot import Engine, ReplyKind, load_knowledge_base
 from bot._config import semantic_enabled
-from bot._decide import AGREE_AT, Decider
+from bot._decide import AGREE_AT, NEAR_AT, NEAR_CONFIDENCE, NEAR_GAP, Decider
 from bot._kb import KnowledgeBase
 from bot._kbtools import lint
 from bot._semantic import (
@@ -106,6 +106,33 @@ def test_model_only_turns_did_you_mean_into_the_same_entry(engine: Engine) -> No
         else:
             assert after.outcome == "elsewhere"
     assert turned >= 5
+
+
+def test_model_confirms_a_pick_close_behind_its_own_favourite(engine: Engine) -> None:
+    """The offered entries often all answer a real question and the model spreads its
+    preference over them: a pick it ranks close behind its favourite is answered too,
+    and only one it ranks that close."""
+    check = engine.decider.check
+    assert check is not None
+    plain = Decider(engine.matcher)
+    index = {e.id: i for i, e in enumerate(engine.matcher.entries)}
+    near = 0
+    for q in _real_questions("tune.yaml", "in"):
+        a = engine.reader.read(q)
+        words = engine.matcher.analyser.folded_words(a.topic)
+        before = plain.decide(a.topic, a.lang, words=words)
+        after = engine.decider.decide(a.topic, a.lang, words=words)
+        if not (after.confirmed and after.outcome == "answer") or before.best is None:
+            continue
+        view = check.view(a.topic, (index[c.entry.id] for c in before.candidates))
+        assert view is not None
+        pick = index[before.best.entry.id]
+        if view.best != pick:
+            assert before.confidence >= NEAR_CONFIDENCE
+            assert view.scores[pick] >= NEAR_AT
+            assert view.score - view.scores[pick] <= NEAR_GAP
+            near += 1
+    assert near >= 2
 
 
 def test_confirmed_answer_reaches_the_person(engine: Engine) -> None:
