@@ -219,6 +219,9 @@ class QuestionScore:
     false_alarms: int = 0
     #: Strict in-scope result per language of the question, when the file says it.
     by_lang: dict[str, list[bool]] = field(default_factory=dict)
+    #: Out-of-scope questions honest by the issue's rule, which the score script does not
+    #: check: no answer, and no menu of entries the question is not about either.
+    oos_strict: list[bool] = field(default_factory=list)
 
     @property
     def outright(self) -> int:
@@ -308,6 +311,10 @@ def score_questions(engine: Engine, path: Path) -> QuestionScore:
             lang = item.get("lang")
             if isinstance(lang, str):
                 result.by_lang.setdefault(lang, []).append(ok)
+        elif group == "out_of_scope":
+            result.oos_strict.append(
+                ok and not any(c.action.startswith("entry:") for c in reply.choices)
+            )
         wanted_emergency = "emergency" in (item.get("route") or [])
         if not item.get("crisis") and "emergency" in routes and not wanted_emergency:
             result.false_alarms += 1
@@ -356,6 +363,10 @@ def format_question_score(score: QuestionScore, *, top: int = 10) -> list[str]:
         lines.append(f"  in scope, no entry in the knowledge base yet: {missing}")
     for lang, xs in sorted(score.by_lang.items()):
         lines.append(f"  in scope, strict, {lang}: {_share(xs)}")
+    if score.oos_strict:
+        lines.append(
+            f"  out of scope, strict (no answer and no menu of entries): {_share(score.oos_strict)}"
+        )
     crisis = score.groups["crisis"]
     lines.append(f"  crisis found: {sum(crisis)}/{len(crisis)}; false alarms: {score.false_alarms}")
     for (want, got), n in score.confusions.most_common(top):
@@ -384,6 +395,7 @@ def question_score_json(score: QuestionScore, *, top: int = 10) -> dict[str, Any
         "entry_precision": score.entry_precision,
         "by_lang": {lang: counts(xs) for lang, xs in sorted(score.by_lang.items())},
         "out_of_scope_honest": counts(score.groups["out_of_scope"]),
+        "out_of_scope_strict": counts(score.oos_strict),
         "crisis_found": counts(score.groups["crisis"]),
         "false_alarms": score.false_alarms,
         "confusions": [
