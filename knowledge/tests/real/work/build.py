@@ -5,7 +5,7 @@ Input lines (work/raw*.txt, work/crisis*.txt): url|lang|entries|routes|keywords|
 flags: comma list of oos, crisis, modelled. The split is by source page and fixed:
 sha256(url) as an integer, modulo 3 == 0 -> sealed, else tune. It never depends on scores.
 work/raw_tune2*.txt is a second tuning set from other pages: all of it goes to tune2.yaml.
-work/raw_tune3*.txt is a third set from pages used by none of the others: all of it goes to tune3.yaml.
+work/raw_tune3*.txt is a third set from pages none of the others uses: all of it goes to tune3.yaml.
 """
 
 from __future__ import annotations
