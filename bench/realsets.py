@@ -51,6 +51,9 @@ class Tally:
     clarify: int = 0
     unknown: int = 0
     oos_ok: int = 0
+    #: Honest without a menu of entries either (the issue's rule; the score script
+    #: counts a "did you mean" on an out-of-scope question as honest).
+    oos_strict: int = 0
     oos: int = 0
     crisis_ok: int = 0
     crisis: int = 0
@@ -65,7 +68,8 @@ class Tally:
             f"  {name:<22} strict {100 * self.right / max(n, 1):5.1f}% ({self.right}/{n})  "
             f"right {self.right} WRONG {self.wrong} did-you-mean {self.clarify} "
             f"don't-know {self.unknown}  precision {prec}  "
-            f"out of scope {self.oos_ok}/{self.oos}  distress {crisis}  "
+            f"out of scope {self.oos_ok}/{self.oos} (no menu {self.oos_strict})  "
+            f"distress {crisis}  "
             f"false crisis {self.false_crisis}"
         )
 
@@ -176,6 +180,7 @@ def _count(t: Tally, group: str, ok: bool, kind: ReplyKind) -> None:
     if group == "oos":
         t.oos += 1
         t.oos_ok += ok
+        t.oos_strict += ok and kind is not ReplyKind.CLARIFY
     elif group == "crisis":
         t.crisis += 1
         t.crisis_ok += ok
