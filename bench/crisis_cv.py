@@ -26,6 +26,7 @@ from bot._crisis_model import (  # noqa: E402
     read_example_file,
     train,
 )
+from bot._match import Matcher  # noqa: E402
 
 THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.72, 0.8)
 
@@ -34,7 +35,11 @@ def main() -> None:
     knowledge = ROOT / "knowledge"
     kb = load_knowledge_base(knowledge)
     rules = CrisisDetector(
-        kb.crisis, kb.crisis_exclusions, kb.crisis_together, scope=kb.crisis_scope
+        kb.crisis,
+        kb.crisis_exclusions,
+        kb.crisis_together,
+        scope=kb.crisis_scope,
+        known=Matcher(kb).vocabulary,
     )
     files = {p: read_example_file(p) for p in example_files(knowledge)}
     # Without the kinds of words (--no-concepts) to compare with words alone.

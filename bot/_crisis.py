@@ -104,8 +104,12 @@ class CrisisDetector:
         together: Mapping[Lang, Iterable[Rule]] | None = None,
         model: CrisisModel | None = None,
         scope: Mapping[Lang, Mapping[str, Sequence[str]]] | None = None,
+        known: frozenset[str] = frozenset(),
     ) -> None:
         self.model = model
+        # Words that are words, not typos: "I don't want to lose my job" is one letter
+        # pair from "... to live", but "lose" is a word the knowledge base uses.
+        self.known = known
         self.scope = WorkScope.from_lists(scope) if scope else None
         self.phrases = sorted(
             {f for ps in phrases.values() for p in ps if (f := fold(p))}, key=len, reverse=True
@@ -227,7 +231,9 @@ class CrisisDetector:
             if initial not in initials or not short <= present:
                 continue
             p = fuzzy[k]
-            if fuzz.partial_ratio(folded, p, score_cutoff=75) and _near_phrase(words, p):
+            if fuzz.partial_ratio(folded, p, score_cutoff=75) and _near_phrase(
+                words, p, self.known
+            ):
                 return True
         return self.together.match(words)
 
@@ -390,8 +396,9 @@ def _in_order(words: list[str], phrase: tuple[str, ...]) -> bool:
     return False
 
 
-def _near_phrase(words: list[str], phrase: str) -> bool:
-    """Whether a window of words is within the phrase's edit budget.
+def _near_phrase(words: list[str], phrase: str, known: frozenset[str] = frozenset()) -> bool:
+    """Whether a window of words is within the phrase's edit budget; a window that
+    ends in a `known` word other than the phrase's last word is another sentence.
 
     Exact hits, and single words inside a Dutch compound ("zelfmoordgedachten"), are
     found before this; short single words only ever match exactly (too many near misses).
@@ -415,6 +422,8 @@ def _near_phrase(words: list[str], phrase: str) -> bool:
             if any(w not in window_words for w in short):
                 continue
             if not initials <= {w[0] for w in window_words}:
+                continue
+            if window_words[-1] != parts[-1] and window_words[-1] in known:
                 continue
             window = "".join(window_words)
             if abs(len(window) - len(target)) > budget:

@@ -82,6 +82,7 @@ class Engine(Commands):
             kb.crisis_together,
             kb.crisis_model,
             scope=kb.crisis_scope,
+            known=self.matcher.vocabulary,
         )
         self.router = Router(kb)
         self.entries = kb.by_id

@@ -8,6 +8,7 @@ import pytest
 
 from bot import Engine, Message, ReplyKind, load_knowledge_base
 from bot._crisis import CrisisDetector
+from bot._match import Matcher
 from bot._yaml import load_yaml_file
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -25,6 +26,7 @@ def detector() -> CrisisDetector:
         kb.crisis_together,
         kb.crisis_model,
         scope=kb.crisis_scope,
+        known=Matcher(kb).vocabulary,
     )
 
 
@@ -86,6 +88,9 @@ def test_misspelt_and_real_world_forms(detector: CrisisDetector, text: str) -> N
         "Wat moet ik als vertrouwenspersoon doen als de melder in gevaar is?",
         "qwerty",
         "",
+        # One letter pair from "don't want to live", but real words (round 7).
+        "I don't want to lose my job, what can I do?",
+        "I do not want to leave my team for another department",
     ],
 )
 def test_no_false_alarm(detector: CrisisDetector, text: str) -> None:
