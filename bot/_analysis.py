@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot._text import clean_input, fold, guess_language
+from bot._text import clean_input, fold, guess_language, stem, word_list
 from bot._types import Lang
 from bot._yaml import YamlProblem, load_yaml_file
 
@@ -121,6 +121,8 @@ class Analysis:
     questions: tuple[str, ...]
     #: `text` without names of people, organisations and places, and without dates.
     topic: str
+    #: Dutch separable verbs put back together ("meld me ziek" -> "ziekmelden").
+    verbs: tuple[str, ...] = ()
 
 
 class Reader:
@@ -151,13 +153,19 @@ class Reader:
             else None
         )
 
+        # Dutch separable verbs: the stems of the knowledge base's words, to recognise
+        # "meld ... ziek" as ziekmelden whatever the stemmer makes of either.
+        self._stems = frozenset(stem(w, "nl") for w in vocabulary)
+
     def read(self, raw: str) -> Analysis:
         text = clean_input(raw)
         folded = fold(text)
         lang, certainty = guess_language(folded)
         sentences = tuple(s for m in _SENTENCE.finditer(text) if (s := m[0].strip()))
         questions = tuple(s for s in sentences if _asks(s))
-        return Analysis(text, folded, lang, certainty, sentences, questions, self.topic(text))
+        topic = self.topic(text)
+        verbs = tuple(self.separable(text)) if lang != "en" else ()
+        return Analysis(text, folded, lang, certainty, sentences, questions, topic, verbs)
 
     def topic(self, text: str) -> str:
         """`text` folded, without names and dates; the whole folded text when nothing
@@ -168,6 +176,46 @@ class Reader:
             out = " ".join(self._names.sub(" ", out).split())
         return out if out.strip() else fold(text)
 
+    def separable(self, text: str) -> list[str]:
+        """Dutch separable verbs put back together ("ik meld me morgen ziek" ->
+        "ziekmelden"): a particle that ends a clause, joined with the nearest verb before
+        it in that clause, when the knowledge base's questions use the joined verb."""
+        out: list[str] = []
+        for clause in _CLAUSE.split(text):
+            words = fold(clause).split()
+            # Written apart before a participle or "te" + infinitive: "ziek gemeld",
+            # "aan te geven".
+            for i, w in enumerate(words[:-1]):
+                if w not in _PARTICLES:
+                    continue
+                rest = words[i + 1 :]
+                verb = rest[1] if rest[0] == "te" and len(rest) > 1 else rest[0]
+                if (verb.startswith("ge") or rest[0] == "te") and (found := self._known(w + verb)):
+                    out.append(found)
+            ends = [
+                i
+                for i, w in enumerate(words)
+                if w in _PARTICLES and (i == len(words) - 1 or words[i + 1] in _CLAUSE_WORDS)
+            ]
+            for end in ends:
+                start = max(0, end - _SEPARABLE_SPAN)
+                for verb in reversed(words[start:end]):
+                    if (found := self._join(words[end], verb)) is not None:
+                        out.append(found)
+                        break
+        return out
+
+    def _join(self, particle: str, verb: str) -> str | None:
+        if len(verb) < 2 or verb in _PARTICLES or verb in _CLAUSE_WORDS:
+            return None
+        candidates = [particle + infinitive for infinitive in _infinitives(verb)]
+        return next((c for c in candidates if c in self.vocabulary), None) or next(
+            (c for c in candidates if stem(c, "nl") in self._stems), None
+        )
+
+    def _known(self, word: str) -> str | None:
+        return word if word in self.vocabulary or stem(word, "nl") in self._stems else None
+
     def _without_name(self, m: re.Match[str]) -> str:
         # The person word stays ("collega" says something); a name the knowledge base
         # knows as a word (a title such as "HR") is no name.
@@ -175,6 +223,40 @@ class Reader:
         if any(fold(w) in self.vocabulary for w in name.split()):
             return m[0]
         return m[0][: m.start(1) - m.start(0)]
+
+
+#: Clauses end at punctuation; a particle also ends one before a clause word.
+_CLAUSE = re.compile(r"[.!?,;:\n()]+")
+_PARTICLES = word_list("particles.nl.txt")
+_CLAUSE_WORDS = word_list("clause.nl.txt")
+#: How many words before a particle its verb may stand ("zegt mijn vaste contract op").
+_SEPARABLE_SPAN = 6
+_VOWELS = "aeiou"
+
+
+def _infinitives(verb: str) -> list[str]:
+    """Dutch infinitives a present or past form may belong to ("zegt" -> "zeggen",
+    "raakte" -> "raken", "meldde" -> "melden"); spelling rules, not a dictionary."""
+    stems = {verb}
+    for ending in ("t", "de", "te", "den", "ten"):
+        if verb.endswith(ending) and len(verb) - len(ending) >= 2:
+            stems.add(verb[: -len(ending)])
+    out: list[str] = []
+    for s in stems:
+        out.append(s + "en")
+        last = s[-1]
+        if len(s) >= 3 and s[-2] == s[-3] and s[-2] in _VOWELS and last not in _VOWELS:
+            out.append(s[:-2] + {"f": "v", "s": "z"}.get(last, last) + "en")  # raak -> raken
+        if (
+            len(s) >= 2
+            and s[-2] in _VOWELS
+            and last not in _VOWELS
+            and (len(s) < 3 or s[-3] not in _VOWELS)
+        ):
+            out.append(s + last + "en")  # zeg -> zeggen
+        if last in "fs":
+            out.append(s[:-1] + {"f": "v", "s": "z"}[last] + "en")  # leef -> leven
+    return out
 
 
 def _asks(sentence: str) -> bool:

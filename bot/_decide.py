@@ -256,6 +256,14 @@ class Decider:
         """
         words = self.matcher.analyser.folded_words(a.topic)
         whole = self.decide(a.topic, lang, words=words)
+        if whole.outcome != "answer" and a.verbs:
+            # "ik meld me morgen ziek": the knowledge base says "ziekmelden". Only tried
+            # when the words as written are not answered: an own phrasing with a split
+            # verb must stay an exact match.
+            joined = f"{a.topic} {' '.join(a.verbs)}"
+            alt = self.decide(joined, lang, words=self.matcher.analyser.folded_words(joined))
+            if alt.outcome == "answer" or (whole.outcome == "unknown" and alt.outcome != "unknown"):
+                whole = alt
         if len(words) <= LONG_WORDS or len(a.sentences) < 2 or not a.questions:
             return whole, None
         parts = [self.decide(reader.topic(q), lang) for q in a.questions[-_QUESTIONS:]]

@@ -127,7 +127,7 @@ def has_words(text: str) -> bool:
     return any(unicodedata.category(ch)[0] in "LN" for ch in text)
 
 
-def _word_list(name: str) -> frozenset[str]:
+def word_list(name: str) -> frozenset[str]:
     """One word list of `bot/lexicon/` (one folded word a line, `#` comments)."""
     text = (_LEXICON / name).read_text(encoding="utf-8")
     return frozenset(w for line in text.splitlines() if (w := line.split("#", 1)[0].strip()))
@@ -137,15 +137,15 @@ def _word_list(name: str) -> frozenset[str]:
 # and the matcher's weights rely on them from import on, whatever knowledge folder is used.
 _LEXICON = Path(__file__).resolve().parent / "lexicon"
 #: Stop words: dropped from questions and texts before matching.
-STOPWORDS: dict[Lang, frozenset[str]] = {lang: _word_list(f"stop.{lang}.txt") for lang in LANGS}
+STOPWORDS: dict[Lang, frozenset[str]] = {lang: word_list(f"stop.{lang}.txt") for lang in LANGS}
 #: Everyday words that say little about the topic ("een eind maken aan", "de hele
 #: week"). They still count, but never as much as a topic word, however rare they are
 #: in the knowledge base: rarity alone made "eind" outweigh "pesten".
 LIGHT_WORDS: dict[Lang, frozenset[str]] = {
-    lang: _word_list(f"everyday.{lang}.txt") for lang in LANGS
+    lang: word_list(f"everyday.{lang}.txt") for lang in LANGS
 }
-_NL_MARKERS = _word_list("markers.nl.txt")
-_EN_MARKERS = _word_list("markers.en.txt")
+_NL_MARKERS = word_list("markers.nl.txt")
+_EN_MARKERS = word_list("markers.en.txt")
 
 
 def guess_language(folded: str) -> tuple[Lang | None, float]:

@@ -53,6 +53,32 @@ def test_topic_keeps_names_the_knowledge_base_uses() -> None:
     assert reader.topic("wat moet ik richting UWV doen") == "wat moet ik richting uwv doen"
 
 
+@pytest.mark.parametrize(
+    ("text", "verb"),
+    [
+        ("Ik meld me morgen ziek, hoe werkt dat?", "ziekmelden"),
+        ("Hij zegt mijn contract op terwijl ik ziek ben", "opzeggen"),
+        ("Ik durf het niet aan te geven", "aangeven"),
+        ("Ik heb me gisteren ziek gemeld", "ziekgemeld"),
+    ],
+)
+def test_separable_verbs_are_put_back_together(text: str, verb: str) -> None:
+    reader = Reader(vocabulary={"ziekmelden", "opzeggen", "aangeven", "ziekgemeld"})
+    assert reader.separable(text) == [verb]
+
+
+def test_separable_verbs_need_the_knowledge_bases_word_and_a_clause_end() -> None:
+    reader = Reader(vocabulary={"opnemen", "ziekmelden"})
+    # "op" before a noun is a preposition; "meld" + "ziek" joins only to a known verb.
+    assert reader.separable("Ik ga op vakantie en neem contact op met HR") == []
+    assert Reader(vocabulary={"opnemen"}).separable("Ik meld me ziek") == []
+
+
+def test_separable_verb_turns_unknown_into_an_answer(real_engine: Engine) -> None:
+    reply = real_engine.ask("Ik meld me morgen ziek, hoe werkt dat?")
+    assert reply.kind is ReplyKind.ANSWER and reply.entry == "zk-ziekmelden"
+
+
 def test_topic_never_empty() -> None:
     assert Reader(["rijkswaterstaat"]).topic("Rijkswaterstaat") == "rijkswaterstaat"
 
