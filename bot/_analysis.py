@@ -164,7 +164,7 @@ class Reader:
         sentences = tuple(s for m in _SENTENCE.finditer(text) if (s := m[0].strip()))
         questions = tuple(s for s in sentences if _asks(s))
         topic = self.topic(text)
-        verbs = tuple(self.separable(text)) if lang != "en" else ()
+        verbs = tuple(dict.fromkeys(self.separable(text))) if lang != "en" else ()
         return Analysis(text, folded, lang, certainty, sentences, questions, topic, verbs)
 
     def topic(self, text: str) -> str:
