@@ -237,12 +237,14 @@ _VOWELS = "aeiou"
 def _infinitives(verb: str) -> list[str]:
     """Dutch infinitives a present or past form may belong to ("zegt" -> "zeggen",
     "raakte" -> "raken", "meldde" -> "melden"); spelling rules, not a dictionary."""
-    stems = {verb}
+    # A list, not a set: the first candidate the knowledge base knows is taken, and that
+    # must not depend on string hashing from one run to the next.
+    stems = [verb]
     for ending in ("t", "de", "te", "den", "ten"):
         if verb.endswith(ending) and len(verb) - len(ending) >= 2:
-            stems.add(verb[: -len(ending)])
+            stems.append(verb[: -len(ending)])
     out: list[str] = []
-    for s in stems:
+    for s in dict.fromkeys(stems):
         out.append(s + "en")
         last = s[-1]
         if len(s) >= 3 and s[-2] == s[-3] and s[-2] in _VOWELS and last not in _VOWELS:
