@@ -30,7 +30,7 @@ from rapidfuzz import process  # noqa: E402
 
 from bot import Message, ReplyKind, load_knowledge_base  # noqa: E402
 from bot._engine import Engine  # noqa: E402
-from bot._kbtools import judge  # noqa: E402
+from bot._kbtools import judge, offers_entries  # noqa: E402
 from bot._state import State  # noqa: E402
 from bot._text import STOPWORDS, guess_language  # noqa: E402
 from bot._yaml import load_yaml_file  # noqa: E402
@@ -153,7 +153,7 @@ def score_set(engine: Engine, path: Path) -> tuple[dict[str, Tally], list[tuple[
         ):
             t.false_crisis += 1
         ok = judge(item, routes, reply.kind is ReplyKind.ANSWER, reply.plain_text())
-        _count(t, group, ok, reply.kind)
+        _count(t, group, ok, reply.kind, offers_entries(reply))
         if group != "crisis":
             a = engine.reader.read(q)
             decision, _ = engine.decider.decide_message(a, engine.reader, a.lang)
@@ -176,11 +176,11 @@ def score_set(engine: Engine, path: Path) -> tuple[dict[str, Tally], list[tuple[
     return tallies, reliability
 
 
-def _count(t: Tally, group: str, ok: bool, kind: ReplyKind) -> None:
+def _count(t: Tally, group: str, ok: bool, kind: ReplyKind, offers: bool = False) -> None:
     if group == "oos":
         t.oos += 1
         t.oos_ok += ok
-        t.oos_strict += ok and kind is not ReplyKind.CLARIFY
+        t.oos_strict += ok and not offers
     elif group == "crisis":
         t.crisis += 1
         t.crisis_ok += ok

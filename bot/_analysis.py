@@ -121,8 +121,6 @@ class Analysis:
     questions: tuple[str, ...]
     #: `text` without names of people, organisations and places, and without dates.
     topic: str
-    #: Dutch separable verbs put back together ("meld me ziek" -> "ziekmelden").
-    verbs: tuple[str, ...] = ()
 
 
 class Reader:
@@ -163,9 +161,7 @@ class Reader:
         lang, certainty = guess_language(folded)
         sentences = tuple(s for m in _SENTENCE.finditer(text) if (s := m[0].strip()))
         questions = tuple(s for s in sentences if _asks(s))
-        topic = self.topic(text)
-        verbs = tuple(dict.fromkeys(self.separable(text))) if lang != "en" else ()
-        return Analysis(text, folded, lang, certainty, sentences, questions, topic, verbs)
+        return Analysis(text, folded, lang, certainty, sentences, questions, self.topic(text))
 
     def topic(self, text: str) -> str:
         """`text` folded, without names and dates; the whole folded text when nothing

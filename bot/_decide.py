@@ -262,11 +262,12 @@ class Decider:
         """
         words = self.matcher.analyser.folded_words(a.topic)
         whole = self.decide(a.topic, lang, words=words)
-        if whole.outcome != "answer" and a.verbs:
+        verbs = reader.separable(a.text) if whole.outcome != "answer" and a.lang != "en" else []
+        if verbs:
             # "ik meld me morgen ziek": the knowledge base says "ziekmelden". Only tried
             # when the words as written are not answered: an own phrasing with a split
             # verb must stay an exact match.
-            joined = f"{a.topic} {' '.join(a.verbs)}"
+            joined = f"{a.topic} {' '.join(dict.fromkeys(verbs))}"
             alt = self.decide(joined, lang, words=self.matcher.analyser.folded_words(joined))
             if alt.outcome == "answer" or (whole.outcome == "unknown" and alt.outcome != "unknown"):
                 whole = alt

@@ -75,14 +75,15 @@ class Engine(Commands):
         check = load_check(kb.root, self.matcher.entries) if self.semantic else None
         self.decider = Decider(self.matcher, check)
         own = [n for o in kb.organisations for n in (*o.aliases, *o.names.values())]
-        self.reader = load_reader(kb.root, self.matcher.vocabulary, own)
+        vocabulary = self.matcher.vocabulary
+        self.reader = load_reader(kb.root, vocabulary, own)
         self.crisis = CrisisDetector(
             kb.crisis,
             kb.crisis_exclusions,
             kb.crisis_together,
             kb.crisis_model,
             scope=kb.crisis_scope,
-            known=self.matcher.vocabulary,
+            known=vocabulary,
         )
         self.router = Router(kb)
         self.entries = kb.by_id

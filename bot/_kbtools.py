@@ -22,7 +22,7 @@ from bot._crisis_model import (
 from bot._engine import Engine
 from bot._kb import KnowledgeBase, Problem
 from bot._semantic import VECTORS_FILE, missing_vectors
-from bot._types import LANGS, ReplyKind
+from bot._types import LANGS, Reply, ReplyKind
 from bot._yaml import YamlProblem, load_yaml_file
 
 #: The B1 aim for employee answers: average sentence length in words, at most.
@@ -238,6 +238,11 @@ class QuestionScore:
         return self.by_entry["right"] / answered if answered else None
 
 
+def offers_entries(reply: Reply) -> bool:
+    """Whether a reply offers entries to choose from (a "did you mean" menu)."""
+    return any(c.action.startswith("entry:") for c in reply.choices)
+
+
 def judge(item: dict[str, Any], reply_routes: set[str], matched: bool, text: str) -> bool:
     """The evaluation rule of the shared score script, so `kb test FILE` agrees with it."""
     reply = text.lower()
@@ -287,7 +292,7 @@ def score_questions(engine: Engine, path: Path) -> QuestionScore:
         group = (
             "out_of_scope" if item.get("oos") else "crisis" if item.get("crisis") else "in_scope"
         )
-        offers = any(c.action.startswith("entry:") for c in reply.choices)
+        offers = offers_entries(reply)
         if group == "in_scope":
             result.lenient.append(ok)
             if matched:
