@@ -71,7 +71,9 @@ def main() -> None:
     second = build_later("tune2", items, "tune.yaml or sealed.yaml")
     third = build_later("tune3", items + second, "tune, sealed or tune2")
     fourth = build_later("tune4", items + second + third, "tune, sealed, tune2 or tune3")
-    fifth = build_later("tune5", items + second + third + fourth, "tune, sealed, tune2, tune3 or tune4")
+    fifth = build_later(
+        "tune5", items + second + third + fourth, "tune, sealed, tune2, tune3 or tune4"
+    )
     build_later("tune6", items + second + third + fourth + fifth, "tune, sealed or tune2 to tune5")
 
 
