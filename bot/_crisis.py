@@ -398,7 +398,9 @@ def _in_order(words: list[str], phrase: tuple[str, ...]) -> bool:
 
 def _near_phrase(words: list[str], phrase: str, known: frozenset[str] = frozenset()) -> bool:
     """Whether a window of words is within the phrase's edit budget; a window that
-    ends in a `known` word other than the phrase's last word is another sentence.
+    ends in a `known` word other than the phrase's last word is another sentence, and so
+    is a window of as many words as the phrase where any word is another `known` word
+    ("dit staat mij tegen" is one letter from "slaat mij").
 
     Exact hits, and single words inside a Dutch compound ("zelfmoordgedachten"), are
     found before this; short single words only ever match exactly (too many near misses).
@@ -424,6 +426,10 @@ def _near_phrase(words: list[str], phrase: str, known: frozenset[str] = frozense
             if not initials <= {w[0] for w in window_words}:
                 continue
             if window_words[-1] != parts[-1] and window_words[-1] in known:
+                continue
+            if len(window_words) == n and any(
+                w != p and w in known for w, p in zip(window_words, parts, strict=True)
+            ):
                 continue
             window = "".join(window_words)
             if abs(len(window) - len(target)) > budget:

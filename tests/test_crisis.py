@@ -91,6 +91,9 @@ def test_misspelt_and_real_world_forms(detector: CrisisDetector, text: str) -> N
         # One letter pair from "don't want to live", but real words (round 7).
         "I don't want to lose my job, what can I do?",
         "I do not want to leave my team for another department",
+        # "staat mij" is one letter from "slaat mij", but "staat" is a word (round 9).
+        "Dit staat mij steeds meer tegen.",
+        "Het staat mij tegen dat ik altijd bereikbaar moet zijn",
     ],
 )
 def test_no_false_alarm(detector: CrisisDetector, text: str) -> None:
