@@ -280,8 +280,9 @@ def load_reader(root: Path, vocabulary: Collection[str], own: Iterable[str] = ()
     def group(*keys: str) -> list[str]:
         return [str(n) for k in keys if isinstance(groups.get(k), list) for n in groups[k]]
 
-    return Reader([*group("organisations", "places"), *own], vocabulary, group(_KINDS))
+    return Reader([*group("organisations", "places"), *own], vocabulary, group(*_ALWAYS))
 
 
-#: The group of names.yaml with words for a kind of organisation.
-_KINDS = "organisation_words"
+#: The groups of names.yaml taken out even where the knowledge base uses them: words for
+#: a kind of organisation, and phrases that only say "in the Netherlands".
+_ALWAYS = ("organisation_words", "this_country")

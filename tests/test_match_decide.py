@@ -43,6 +43,20 @@ def test_topic_drops_organisations_places_people_and_dates() -> None:
     assert "collega" in topic and "pestte" in topic
 
 
+def test_topic_drops_in_the_netherlands_even_where_the_knowledge_base_says_it() -> None:
+    """Every answer is about the Netherlands: saying so names no topic."""
+    reader = load_reader(KNOWLEDGE, {"overtime", "in", "the", "netherlands", "nederland"})
+    assert reader.topic("What are the rules on overtime in the Netherlands?").split() == [
+        "what",
+        "are",
+        "the",
+        "rules",
+        "on",
+        "overtime",
+    ]
+    assert "nederland" not in reader.topic("Hoeveel verlof heb je in Nederland?").split()
+
+
 def test_topic_keeps_an_unknown_capitalised_topic() -> None:
     """An unknown capitalised word alone may be what the question is about: kept."""
     assert "tijdspaarfonds" in Reader().topic("Hoe kan ik geld opnemen uit het Tijdspaarfonds?")
