@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot._text import clean_input, fold, guess_language, stem, word_list
+from bot._text import STOPWORDS, clean_input, fold, guess_language, stem, word_list
 from bot._types import Lang
 from bot._yaml import YamlProblem, load_yaml_file
 
@@ -195,7 +195,10 @@ class Reader:
             ]
             for end in ends:
                 start = max(0, end - _SEPARABLE_SPAN)
-                for verb in reversed(words[start:end]):
+                # The finite verb of a main clause or question stands first or second,
+                # however far the particle that ends it.
+                lead = words[: min(2, start)][::-1]
+                for verb in [*reversed(words[start:end]), *lead]:
                     if (found := self._join(words[end], verb)) is not None:
                         out.append(found)
                         break
@@ -205,9 +208,13 @@ class Reader:
         if len(verb) < 2 or verb in _PARTICLES or verb in _CLAUSE_WORDS:
             return None
         candidates = [particle + infinitive for infinitive in _infinitives(verb)]
-        return next((c for c in candidates if c in self.vocabulary), None) or next(
-            (c for c in candidates if stem(c, "nl") in self._stems), None
-        )
+        if exact := next((c for c in candidates if c in self.vocabulary), None):
+            return exact
+        # A stem is a looser match: "op" + "een" stems like "opeens". Words such as
+        # "een" and "het" are never the verb then.
+        if verb in STOPWORDS["nl"]:
+            return None
+        return next((c for c in candidates if stem(c, "nl") in self._stems), None)
 
     def _known(self, word: str) -> str | None:
         return word if word in self.vocabulary or stem(word, "nl") in self._stems else None

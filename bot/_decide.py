@@ -262,11 +262,13 @@ class Decider:
         """
         words = self.matcher.analyser.folded_words(a.topic)
         whole = self.decide(a.topic, lang, words=words)
-        verbs = reader.separable(a.text) if whole.outcome != "answer" and a.lang != "en" else []
+        own = whole.outcome == "answer" and whole.best is not None and whole.best.hand >= EXACT
+        verbs = reader.separable(a.text) if not own and a.lang != "en" else []
         if verbs:
-            # "ik meld me morgen ziek": the knowledge base says "ziekmelden". Only tried
-            # when the words as written are not answered: an own phrasing with a split
-            # verb must stay an exact match.
+            # "ik meld me morgen ziek": the knowledge base says "ziekmelden". Not tried on
+            # an entry's own phrasing (one with a split verb must stay an exact match);
+            # an answer with the verb joined wins over one without ("bouwt ... op" is
+            # about "opbouwen", not whatever "bouwt" and the rest matched).
             joined = f"{a.topic} {' '.join(dict.fromkeys(verbs))}"
             alt = self.decide(joined, lang, words=self.matcher.analyser.folded_words(joined))
             if alt.outcome == "answer" or (whole.outcome == "unknown" and alt.outcome != "unknown"):

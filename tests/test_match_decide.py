@@ -88,6 +88,20 @@ def test_separable_verbs_need_the_knowledge_bases_word_and_a_clause_end() -> Non
     assert Reader(vocabulary={"opnemen"}).separable("Ik meld me ziek") == []
 
 
+def test_separable_verb_is_never_an_article() -> None:
+    """ "op" + "een" stems like "opeens": the verb is the word further back, and the
+    verb that opens a question counts however far the particle."""
+    reader = Reader(vocabulary={"opeens", "opbouwen"})
+    assert reader.separable("Bouwt een collega vakantie op?") == ["opbouwen"]
+    assert reader.separable("Bouw ik als zieke medewerker nog vakantiedagen op?") == ["opbouwen"]
+
+
+def test_separable_verb_outranks_an_answer_without_it(real_engine: Engine) -> None:
+    """Without "opbouwen" the words "zieke medewerker" pick the manager's entry."""
+    reply = real_engine.ask("Bouwt mijn zieke collega gewoon vakantie-uren op?")
+    assert reply.kind is ReplyKind.ANSWER and reply.entry == "verlof-vakantie-en-ziekte"
+
+
 def test_separable_verb_turns_unknown_into_an_answer(real_engine: Engine) -> None:
     reply = real_engine.ask("Ik meld me morgen ziek, hoe werkt dat?")
     assert reply.kind is ReplyKind.ANSWER and reply.entry == "zk-ziekmelden"
