@@ -9,7 +9,15 @@ import pytest
 
 from bot import Engine, ReplyKind, load_knowledge_base
 from bot._analysis import Reader, load_reader
-from bot._decide import ANSWER_AT, FUSE_LEARNED, LEARNED_MIN, Candidate, confidence, decide
+from bot._decide import (
+    ANSWER_AT,
+    FUSE_LEARNED,
+    LEARNED_MIN,
+    LONG_ANSWER_AT,
+    Candidate,
+    confidence,
+    decide,
+)
 from bot._ranker import Ranker
 from bot._text import LIGHT_WORDS, STOPWORDS
 
@@ -204,6 +212,16 @@ def test_decide_outcomes(real_engine: Engine) -> None:
     assert decide([strong, weak]).outcome == "answer"
     assert decide([strong, weak]).confidence >= ANSWER_AT
     assert decide([_cand(real_engine, 0, 0.05, 0.01)]).outcome == "unknown"
+
+
+def test_long_message_is_answered_from_a_lower_confidence(real_engine: Engine) -> None:
+    """A story lowers the share of its words an entry explains (LONG_ANSWER_AT)."""
+    best = _cand(real_engine, 0, 0.45, 0.12)
+    runner = _cand(real_engine, 5, 0.1, 0.02)
+    short = decide([best, runner])
+    assert LONG_ANSWER_AT <= short.confidence < ANSWER_AT
+    assert short.outcome == "clarify"
+    assert decide([best, runner], long=True).outcome == "answer"
 
 
 def test_capped_hand_score_is_never_answered(real_engine: Engine) -> None:
