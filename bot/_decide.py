@@ -70,8 +70,8 @@ LONG_CLARIFY_AT = 0.25
 #: fitted mostly on short questions, and a story lowers the share of words an entry
 #: explains. On the real tuning sets and the own sets, messages over 25 words with a
 #: confidence of 0.5 to 0.77 had the right entry first 20 times in 23. Lowering it from
-#: ANSWER_AT (round 10 of issue 11): 12 more right (every real set but tune7 and the own
-#: sets), none wrong, 1 out-of-scope answer; at 0.4, 1 wrong more.
+#: ANSWER_AT (round 10 of issue 11): 12 more right (on the own sets and every real tuning
+#: set except tune7), none wrong, 1 out-of-scope answer; at 0.4, 1 wrong more.
 LONG_ANSWER_AT = 0.5
 #: The signals disagree when the learned score of the pick is under this share of the
 #: learned signal's own favourite, and that favourite is a real candidate.
