@@ -13,9 +13,17 @@ import pytest
 from bot import Engine, ReplyKind, load_knowledge_base
 from bot._analysis import Analysis
 from bot._config import semantic_enabled
-from bot._decide import AGREE_AT, NEAR_AT, NEAR_CONFIDENCE, NEAR_GAP, Decider, Decision
+from bot._decide import (
+    AGREE_AT,
+    NEAR_AT,
+    NEAR_CONFIDENCE,
+    NEAR_GAP,
+    OFFER_LEAD,
+    Decider,
+    Decision,
+)
 from bot._kb import KnowledgeBase
-from bot._kbtools import lint
+from bot._kbtools import lint, offers_entries
 from bot._semantic import (
     VECTORS_FILE,
     SemanticCheck,
@@ -111,8 +119,31 @@ def test_model_only_turns_did_you_mean_into_the_same_entry(engine: Engine) -> No
             assert after.best is not None and after.best.entry.id == before.best.entry.id
             turned += 1
         else:
-            assert after.outcome == "elsewhere"
+            assert after.outcome in ("elsewhere", "unknown")
     assert turned >= 5
+
+
+def test_no_menu_when_no_entry_is_clearly_closer_than_an_outside_topic(engine: Engine) -> None:
+    """A "did you mean" becomes "don't know" (no entries offered) when, of all entries,
+    none is OFFER_LEAD closer than the closest topic outside Wegwijzer; out-of-scope
+    questions of tune3 are among them, and each one withheld meets that rule."""
+    check = engine.decider.check
+    assert check is not None
+    plain = Decider(engine.matcher)
+    withheld = 0
+    for q in _real_questions("tune3.yaml", "oos"):
+        a = engine.reader.read(q)
+        words = engine.matcher.analyser.folded_words(a.topic)
+        after = engine.decider.decide(a.topic, a.lang, words=words)
+        if after.confirmed and after.outcome == "unknown":
+            assert plain.decide(a.topic, a.lang, words=words).outcome == "clarify"
+            inside, outside = check.reach(a.topic)
+            assert inside - outside < OFFER_LEAD
+            reply = engine.ask(q)
+            assert reply.kind is ReplyKind.UNKNOWN
+            assert not offers_entries(reply)
+            withheld += 1
+    assert withheld >= 1
 
 
 def test_model_confirms_a_pick_close_behind_its_own_favourite(engine: Engine) -> None:
