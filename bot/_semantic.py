@@ -281,11 +281,6 @@ class SemanticCheck:
         self._rows = rows[:n]
         self._crisis_rows = rows[n : n + len(crises)]
         self._other_rows = rows[n + len(crises) :]
-        outside = np.zeros(self._size, dtype=bool)
-        outside[self._outside] = True
-        owner = np.repeat(np.arange(self._size), counts)
-        self._inside_rows = self._rows[~outside[owner]]
-        self._outside_rows = self._rows[outside[owner]]
         # The last question's vector, by a hash of its text, so that the crisis look
         # after a "did you mean" reuses it. Memory only, replaced by the next question.
         self._last: tuple[str, Vectors] | None = None
@@ -319,13 +314,14 @@ class SemanticCheck:
                 out[i] = self._best(rows, query)
         return out
 
-    def reach(self, text: str) -> tuple[float, float]:
-        """The closest phrasing's cosine with `text` of any entry, and of any topic
-        outside Wegwijzer (-1 when there is none)."""
-        query = self._embed(text)
-        inside = self._best(self._inside_rows, query) if len(self._inside_rows) else -1.0
-        outside = self._best(self._outside_rows, query) if len(self._outside_rows) else -1.0
-        return inside, outside
+    def reach(self, text: str, among: Iterable[int]) -> tuple[float, float]:
+        """The closest phrasing's cosine with `text` of the entries `among`, and of any
+        topic outside Wegwijzer (-1 when there is none)."""
+        scores = self.scores(text, among)
+        outside = set(self._outside)
+        inside = max((s for i, s in scores.items() if i not in outside), default=-1.0)
+        near = max((s for i, s in scores.items() if i in outside), default=-1.0)
+        return inside, near
 
     def view(self, text: str, among: Iterable[int] | None = None) -> View | None:
         """The model's view of `text` among the entries `among` (default: all) and the
