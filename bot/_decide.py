@@ -45,6 +45,7 @@ import numpy as np
 from bot._analysis import Analysis, Reader
 from bot._kb import Entry
 from bot._match import Match, Matcher
+from bot._ranker import FloatArray as Scores
 from bot._semantic import SemanticCheck
 from bot._types import Lang
 
@@ -209,6 +210,10 @@ class Decider:
 
     def rank(self, text: str, lang: Lang | None, *, limit: int = 5) -> list[Candidate]:
         """The best candidates for `text`, by fused score."""
+        return self._rank(text, lang, limit)[0]
+
+    def _rank(self, text: str, lang: Lang | None, limit: int = 5) -> tuple[list[Candidate], Scores]:
+        """`rank`, and the learned score of every entry (kept for `reach`)."""
         hand = self.matcher.match(text, limit=_POOL, lang=lang)
         learned = self.matcher.learned_scores(text)
         pool: dict[int, Candidate] = {}
@@ -219,9 +224,7 @@ class Decider:
             pool[i] = Candidate(m.entry, m.score, ls, m.score + FUSE_LEARNED * ls, m.lang, m.capped)
         if learned.size:
             fallback: Lang = lang or "nl"
-            k = min(_LEARNED_POOL, learned.size)
-            top = np.argpartition(-learned, k - 1)[:k] if learned.size > k else np.arange(k)
-            for i in top.tolist():
+            for i in _top(learned, _LEARNED_POOL):
                 ls = float(learned[i])
                 if i not in pool and ls > 0:
                     entry = self.matcher.entries[i]
@@ -229,11 +232,11 @@ class Decider:
         # A question that is (nearly) one of an entry's own phrasings is that entry's:
         # the learned signal only orders the rest.
         ranked = sorted(pool.values(), key=lambda c: (c.hand < EXACT, -c.fused, c.entry.id))
-        return ranked[:limit]
+        return ranked[:limit], learned
 
     def decide(self, text: str, lang: Lang | None, *, words: Sequence[str] = ()) -> Decision:
         """Answer, clarify or unknown for `text`; `words` are its folded content words."""
-        ranked = self.rank(text, lang)
+        ranked, learned = self._rank(text, lang)
         n = len(words)
         # Only keywords, no sentence around them ("pesten verlof"): a word that belongs to
         # another topic is a second topic, not a detail of the first.
@@ -267,20 +270,19 @@ class Decider:
         if view.apart <= -ELSEWHERE_LEAD:
             topic = Candidate(self.matcher.entries[view.best], 0.0, 0.0, 0.0, best.lang, False)
             return Decision("elsewhere", decision.confidence, (topic,), confirmed=True)
-        inside, outside = self.reach(text, decision.candidates)
+        inside, outside = self.reach(text, decision.candidates, learned)
         if inside - outside < OFFER_LEAD:
             return Decision("unknown", decision.confidence, decision.candidates, confirmed=True)
         return decision
 
-    def reach(self, text: str, candidates: Sequence[Candidate]) -> tuple[float, float]:
+    def reach(
+        self, text: str, candidates: Sequence[Candidate], learned: Scores
+    ) -> tuple[float, float]:
         """The sentence model's closest entry to `text` (of `candidates` and the
-        REACH_POOL the learned signal ranks first) and closest outside topic, as cosines."""
+        REACH_POOL the `learned` scores rank first) and closest outside topic, as cosines."""
         if self.check is None:
             return -1.0, -1.0
-        learned = self.matcher.learned_scores(text)
-        k = min(REACH_POOL, learned.size)
-        top = np.argpartition(-learned, k - 1)[:k] if learned.size > k else np.arange(k)
-        among = {*top.tolist(), *(self._index[c.entry.id] for c in candidates)}
+        among = {*_top(learned, REACH_POOL), *(self._index[c.entry.id] for c in candidates)}
         return self.check.reach(text, among)
 
     def _two_topics(self, words: Sequence[str], best: Candidate) -> bool:
@@ -348,6 +350,14 @@ class Decider:
             None,
         )
         return main, other
+
+
+def _top(scores: Scores, k: int) -> list[int]:
+    """The indices of the `k` highest scores (in no particular order)."""
+    k = min(k, scores.size)
+    if scores.size <= k:
+        return list(range(scores.size))
+    return [int(i) for i in np.argpartition(-scores, k - 1)[:k]]
 
 
 def _related(a: Entry, b: Entry) -> bool:

@@ -126,8 +126,8 @@ def test_model_only_turns_did_you_mean_into_the_same_entry(engine: Engine) -> No
 def test_no_menu_when_no_entry_is_clearly_closer_than_an_outside_topic(engine: Engine) -> None:
     """A "did you mean" becomes "don't know" (no entries offered) when, of the entries
     offered and the learned signal's first few, none is OFFER_LEAD closer than the
-    closest topic outside Wegwijzer; out-of-scope
-    questions of tune3 are among them, and each one withheld meets that rule."""
+    closest topic outside Wegwijzer; out-of-scope questions of tune3 are among them, and
+    each one withheld meets that rule."""
     check = engine.decider.check
     assert check is not None
     plain = Decider(engine.matcher)
@@ -139,7 +139,8 @@ def test_no_menu_when_no_entry_is_clearly_closer_than_an_outside_topic(engine: E
         if after.confirmed and after.outcome == "unknown":
             before = plain.decide(a.topic, a.lang, words=words)
             assert before.outcome == "clarify"
-            inside, outside = engine.decider.reach(a.topic, before.candidates)
+            learned = engine.matcher.learned_scores(a.topic)
+            inside, outside = engine.decider.reach(a.topic, before.candidates, learned)
             assert inside - outside < OFFER_LEAD
             reply = engine.ask(q)
             assert reply.kind is ReplyKind.UNKNOWN
