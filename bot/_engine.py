@@ -179,7 +179,11 @@ class Engine(Commands):
         if not state.lang_chosen and guess is not None and (certainty >= 0.3 or state.lang is None):
             state.lang = guess
         lang: Lang = state.lang or msg.lang_hint or "nl"
-        reply = self._route(msg, state, analysis, lang)
+        try:
+            reply = self._route(msg, state, analysis, lang)
+        finally:
+            if self.decider.check is not None:
+                self.decider.check.forget()
         if truncated:
             notice = self.kb.text("truncated", reply.lang, limit=MAX_MESSAGE_CHARS)
             reply = replace(reply, text=f"{notice}\n\n{reply.text}" if reply.text else notice)

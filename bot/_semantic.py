@@ -55,6 +55,9 @@ _READ_WORDS = 48
 _SLICE = 256
 #: Phrasings embedded per call to the model.
 _BATCH = 256
+#: Texts of one message whose vectors are kept while it is read (the whole message and
+#: its question sentences, see `bot._decide.Decider.decide_message`).
+_RECENT = 8
 
 Vectors = NDArray[np.float32]
 
@@ -281,18 +284,27 @@ class SemanticCheck:
         self._rows = rows[:n]
         self._crisis_rows = rows[n : n + len(crises)]
         self._other_rows = rows[n + len(crises) :]
-        # The last question's vector, by a hash of its text, so that the crisis look
-        # after a "did you mean" reuses it. Memory only, replaced by the next question.
-        self._last: tuple[str, Vectors] | None = None
+        # The vectors of the texts of the message being read, by a hash of each: a long
+        # message's whole text is compared again after its question sentences (for the
+        # crisis look and `reach`), and a read costs ~2 ms a word. Memory only, emptied
+        # by `forget` when the message is answered.
+        self._recent: dict[str, Vectors] = {}
 
     def _embed(self, text: str) -> Vectors:
         # The model reads at most the last _READ_WORDS words: a long story costs up to
         # ten times a question, and its question usually comes last.
         text = " ".join(text.split()[-_READ_WORDS:])
         key = digest(text)
-        if self._last is None or self._last[0] != key:
-            self._last = (key, self._embedder.embed([text])[0])
-        return self._last[1]
+        vector = self._recent.get(key)
+        if vector is None:
+            if len(self._recent) >= _RECENT:
+                self._recent.pop(next(iter(self._recent)))
+            vector = self._recent[key] = self._embedder.embed([text])[0]
+        return vector
+
+    def forget(self) -> None:
+        """Drop the vectors of the message just read."""
+        self._recent.clear()
 
     def _best(self, rows: NDArray[np.int64], query: Vectors) -> float:
         # In slices: a float32 copy of all 2,911 non-crisis examples at once would add

