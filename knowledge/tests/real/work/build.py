@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build tune.yaml, sealed.yaml and tune2.yaml to tune10.yaml from the collected question lists here.
+"""Build tune.yaml, sealed.yaml and tune2.yaml to tune10.yaml from the question lists here.
 
 Input lines (work/raw*.txt, work/crisis*.txt): url|lang|entries|routes|keywords|flags|question
 flags: comma list of oos, crisis, modelled. The split is by source page and fixed:
