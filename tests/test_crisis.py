@@ -94,6 +94,9 @@ def test_misspelt_and_real_world_forms(detector: CrisisDetector, text: str) -> N
         # "staat mij" is one letter from "slaat mij", but "staat" is a word (round 9).
         "Dit staat mij steeds meer tegen.",
         "Het staat mij tegen dat ik altijd bereikbaar moet zijn",
+        # "fire in the" with words in between (round 12): to fire is to dismiss.
+        "Can my employer fire me in the probation period?",
+        "Is it hard to fire someone in the Netherlands?",
     ],
 )
 def test_no_false_alarm(detector: CrisisDetector, text: str) -> None:
@@ -188,6 +191,8 @@ def test_everyday_non_crisis_wording(detector: CrisisDetector, text: str) -> Non
         "iedereen is beter af zonder mij",
         "mijn leven heeft geen enkele zin meer",
         "er is net een collega neergestoken bij de ingang",
+        "fire in the pantry on our floor and the smoke is spreading fast",
+        "Fire on the 3rd floor, people trapped",
         "een man zwaait met een mes in de hal",
         "we hebben een ambulance nodig op de derde verdieping",
         "i have been saving up my pills",
