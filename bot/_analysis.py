@@ -131,6 +131,7 @@ class Reader:
         names: Iterable[str] = (),
         vocabulary: Collection[str] = (),
         kinds: Iterable[str] = (),
+        days: Iterable[str] = (),
     ) -> None:
         """Args:
         names: Names of organisations and places, taken out unless the knowledge base's
@@ -138,8 +139,10 @@ class Reader:
             "wat doet P-Direkt").
         vocabulary: The folded words of the knowledge base's questions.
         kinds: Words for a kind of organisation ("ministerie"), always taken out.
+        days: Dates that name a day off ("5 mei"), kept where other dates are taken out.
         """
         self.vocabulary = vocabulary
+        self._days = tuple(sorted({d for day in days if (d := fold(day))}, key=len, reverse=True))
         phrases = [
             p for n in names if (p := fold(n)) and not all(w in vocabulary for w in p.split())
         ]
@@ -166,11 +169,17 @@ class Reader:
     def topic(self, text: str) -> str:
         """`text` folded, without names and dates; the whole folded text when nothing
         else would be left."""
-        kept = _NAMED.sub(self._without_name, _DATES.sub(" ", text))
+        kept = _NAMED.sub(self._without_name, _DATES.sub(self._without_date, text))
         out = fold(kept)
         if self._names is not None:
             out = " ".join(self._names.sub(" ", out).split())
         return out if out.strip() else fold(text)
+
+    def _without_date(self, match: re.Match[str]) -> str:
+        # "Ben ik vrij op 5 mei 2025?" is about the day, not the date: keep "5 mei".
+        date = fold(match[0])
+        day = next((d for d in self._days if date == d or date.startswith(d + " ")), "")
+        return f" {day} "
 
     def separable(self, text: str) -> list[str]:
         """Dutch separable verbs put back together ("ik meld me morgen ziek" ->
@@ -287,7 +296,9 @@ def load_reader(root: Path, vocabulary: Collection[str], own: Iterable[str] = ()
     def group(*keys: str) -> list[str]:
         return [str(n) for k in keys if isinstance(groups.get(k), list) for n in groups[k]]
 
-    return Reader([*group("organisations", "places"), *own], vocabulary, group(*_ALWAYS))
+    return Reader(
+        [*group("organisations", "places"), *own], vocabulary, group(*_ALWAYS), group("days_off")
+    )
 
 
 #: The groups of names.yaml taken out even where the knowledge base uses them: words for

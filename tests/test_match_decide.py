@@ -51,6 +51,22 @@ def test_topic_drops_organisations_places_people_and_dates() -> None:
     assert "collega" in topic and "pestte" in topic
 
 
+def test_topic_keeps_a_date_that_names_a_day_off(real_engine: Engine) -> None:
+    """ "Ben ik vrij op 5 mei?" is about Bevrijdingsdag; other dates still go."""
+    reader = load_reader(KNOWLEDGE, set())
+    assert reader.topic("Ben ik op 5 mei 2025 vrij?").split() == [
+        "ben",
+        "ik",
+        "op",
+        "5",
+        "mei",
+        "vrij",
+    ]
+    assert "maart" not in reader.topic("Ben ik op 3 maart vrij?").split()
+    for question in ("Ben ik vrij op 5 mei?", "Krijg ik 27 april vrij?"):
+        assert real_engine.ask(question).entry == "verlof-feestdagen"
+
+
 def test_topic_drops_in_the_netherlands_even_where_the_knowledge_base_says_it() -> None:
     """Every answer is about the Netherlands: saying so names no topic."""
     reader = load_reader(KNOWLEDGE, {"overtime", "in", "the", "netherlands", "nederland"})
