@@ -19,6 +19,9 @@ from bot._decide import (
     NEAR_CONFIDENCE,
     NEAR_GAP,
     OFFER_LEAD,
+    SWITCH_AT,
+    SWITCH_LEAD,
+    SWITCH_POOL,
     Decider,
     Decision,
 )
@@ -108,21 +111,42 @@ def _decided(engine: Engine) -> Iterator[tuple[Analysis, Decision, Decision]]:
         yield a, before, engine.decider.decide(a.topic, a.lang, words=words)
 
 
-def test_model_only_turns_did_you_mean_into_the_same_entry(engine: Engine) -> None:
+def test_model_only_turns_did_you_mean_into_an_entry_it_offered(engine: Engine) -> None:
     """With the model, some "did you mean" of real questions become answers, always of
-    the entry the engine offered first; nothing else changes."""
-    turned = 0
+    an entry the menu offered, mostly the first; nothing else changes."""
+    first = 0
     for _, before, after in _decided(engine):
         if not after.confirmed:
             assert after.outcome == before.outcome
             continue
         assert before.outcome == "clarify" and before.best is not None
         if after.outcome == "answer":
-            assert after.best is not None and after.best.entry.id == before.best.entry.id
-            turned += 1
+            assert after.best is not None
+            offered = [c.entry.id for c in before.candidates[:SWITCH_POOL]]
+            assert after.best.entry.id in offered
+            first += after.best.entry.id == offered[0]
         else:
             assert after.outcome in ("elsewhere", "unknown")
-    assert turned >= 5
+    assert first >= 5
+
+
+def test_model_answers_another_offered_entry_only_when_sure(engine: Engine) -> None:
+    """A question about working 55 hours a week: the two signals put an allowance for
+    irregular hours first; the model clearly reads working-time rules, which the menu
+    offered second."""
+    question = "Is it legal to work 55 hours a week?"
+    a = engine.reader.read(question)
+    words = engine.matcher.analyser.folded_words(a.topic)
+    before = Decider(engine.matcher).decide(a.topic, a.lang, words=words)
+    after = engine.decider.decide(a.topic, a.lang, words=words)
+    assert before.outcome == "clarify" and before.best is not None
+    assert after.outcome == "answer" and after.best is not None
+    assert after.best.entry.id != before.best.entry.id
+    assert after.best.entry.id in [c.entry.id for c in before.candidates[:SWITCH_POOL]]
+    check = engine.decider.check
+    assert check is not None
+    view = check.view(a.topic, [engine.decider._index[c.entry.id] for c in before.candidates])
+    assert view is not None and view.score >= SWITCH_AT and view.lead >= SWITCH_LEAD
 
 
 def test_no_menu_when_no_entry_is_clearly_closer_than_an_outside_topic(engine: Engine) -> None:
@@ -162,6 +186,8 @@ def test_model_confirms_a_pick_close_behind_its_own_favourite(engine: Engine) ->
     for a, before, after in _decided(engine):
         if not (after.confirmed and after.outcome == "answer") or before.best is None:
             continue
+        if after.best is None or after.best.entry.id != before.best.entry.id:
+            continue  # the model's own favourite, offered further down (SWITCH_AT)
         view = check.view(a.topic, (index[c.entry.id] for c in before.candidates))
         assert view is not None
         pick = index[before.best.entry.id]
