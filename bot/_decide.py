@@ -156,6 +156,7 @@ ELSEWHERE_LEAD = 0.01
 #: did about as well (14 for 4) but cost 5 ms a question at 1x and 0.5 s at 100x; at 0.015,
 #: 20 fewer for 13; comparing only the entries offered: 20 fewer for 19 (at 0.01).
 OFFER_LEAD = 0.01
+REACH_POOL = 20
 #: A "did you mean" whose second or third entry the model ranks first, at a cosine of at
 #: least SWITCH_AT and SWITCH_LEAD ahead of its runner-up (and OUTSIDE_LEAD ahead of every
 #: outside topic), answers that entry. Round 12, ten real tuning sets and the own sets:
@@ -163,9 +164,8 @@ OFFER_LEAD = 0.01
 #: 14 more right but 2 out-of-scope questions answered; 0.90 / 0.02 2 wrong and 5.
 SWITCH_AT = 0.93
 SWITCH_LEAD = 0.02
-#: The entries a "did you mean" shows.
-SWITCH_POOL = 3
-REACH_POOL = 20
+#: The entries a "did you mean" shows (the ones SWITCH_AT may choose among).
+MENU = 3
 
 #: "elsewhere": the best candidate is a topic outside Wegwijzer (elsewhere.yaml).
 Outcome = Literal["answer", "clarify", "elsewhere", "unknown"]
@@ -198,7 +198,7 @@ class Decision:
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
 
-    def matches(self, limit: int = 3) -> list[Match]:
+    def matches(self, limit: int = MENU) -> list[Match]:
         return [c.as_match() for c in self.candidates[:limit]]
 
 
@@ -276,7 +276,7 @@ class Decider:
             # A model that never saw the phrasings' wording finds the same entry: the two
             # signals were unsure of a right pick.
             return Decision("answer", decision.confidence, decision.candidates, confirmed=True)
-        offered = decision.candidates[:SWITCH_POOL]
+        offered = decision.candidates[:MENU]
         chosen = next((c for c in offered if self._index[c.entry.id] == view.best), None)
         if (
             chosen is not None

@@ -294,7 +294,7 @@ class Engine(Commands):
             choices = (extra, *(replace(c, number=i + 2) for i, c in enumerate(rest)))
             prompt = reply.choices_prompt or self.kb.text("related_prompt", lang)
             return replace(reply, choices=choices, choices_prompt=prompt)
-        return self._clarify(decision.matches(3), state, lang, decision.confidence, external, 0.0)
+        return self._clarify(decision.matches(), state, lang, decision.confidence, external, 0.0)
 
     def _entry_reply(
         self,

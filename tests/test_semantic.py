@@ -15,13 +15,13 @@ from bot._analysis import Analysis
 from bot._config import semantic_enabled
 from bot._decide import (
     AGREE_AT,
+    MENU,
     NEAR_AT,
     NEAR_CONFIDENCE,
     NEAR_GAP,
     OFFER_LEAD,
     SWITCH_AT,
     SWITCH_LEAD,
-    SWITCH_POOL,
     Decider,
     Decision,
 )
@@ -122,7 +122,7 @@ def test_model_only_turns_did_you_mean_into_an_entry_it_offered(engine: Engine) 
         assert before.outcome == "clarify" and before.best is not None
         if after.outcome == "answer":
             assert after.best is not None
-            offered = [c.entry.id for c in before.candidates[:SWITCH_POOL]]
+            offered = [c.entry.id for c in before.candidates[:MENU]]
             assert after.best.entry.id in offered
             first += after.best.entry.id == offered[0]
         else:
@@ -142,7 +142,7 @@ def test_model_answers_another_offered_entry_only_when_sure(engine: Engine) -> N
     assert before.outcome == "clarify" and before.best is not None
     assert after.outcome == "answer" and after.best is not None
     assert after.best.entry.id != before.best.entry.id
-    assert after.best.entry.id in [c.entry.id for c in before.candidates[:SWITCH_POOL]]
+    assert after.best.entry.id in [c.entry.id for c in before.candidates[:MENU]]
     check = engine.decider.check
     assert check is not None
     view = check.view(a.topic, [engine.decider._index[c.entry.id] for c in before.candidates])
