@@ -13,7 +13,7 @@ work/raw_tune7*.txt is a seventh set from pages none of the others uses: all of 
 work/raw_tune8*.txt is an eighth set from pages none of the others uses: all of it goes to tune8.
 work/raw_tune9*.txt is a ninth set from pages none of the others uses: all of it goes to tune9.
 work/raw_tune10*.txt is a tenth set from pages none of the others uses: all of it goes to tune10.
-work/raw_tune11*.txt is an eleventh set from pages none of the others uses: all of it goes to tune11.
+work/raw_tune11*.txt is an eleventh set from pages none of the others uses: all goes to tune11.
 """
 
 from __future__ import annotations
