@@ -103,16 +103,10 @@ def main() -> None:
         items + second + third + fourth + fifth + sixth + seventh + eighth + ninth,
         "tune, sealed or tune2 to tune9",
     )
-    # tune11 is collected on another branch at the same time as tune12; until both are
-    # merged, a branch without work/raw_tune11*.txt must not write an empty tune11.yaml.
-    eleventh = (
-        build_later(
-            "tune11",
-            items + second + third + fourth + fifth + sixth + seventh + eighth + ninth + tenth,
-            "tune, sealed or tune2 to tune10",
-        )
-        if any(HERE.glob("raw_tune11*.txt"))
-        else []
+    eleventh = build_later(
+        "tune11",
+        items + second + third + fourth + fifth + sixth + seventh + eighth + ninth + tenth,
+        "tune, sealed or tune2 to tune10",
     )
     build_later(
         "tune12",
