@@ -43,6 +43,7 @@ from typing import Literal
 import numpy as np
 
 from bot._analysis import Analysis, Reader
+from bot._aspects import Aspects
 from bot._kb import Entry
 from bot._match import Match, Matcher
 from bot._ranker import FloatArray as Scores
@@ -216,6 +217,7 @@ class Decider:
         self.matcher = matcher
         self.check = check
         self._index = {e.id: i for i, e in enumerate(matcher.entries)}
+        self._aspects = Aspects(matcher.entries)
 
     def rank(self, text: str, lang: Lang | None, *, limit: int = 5) -> list[Candidate]:
         """The best candidates for `text`, by fused score."""
@@ -327,7 +329,25 @@ class Decider:
         A long message tells a story and asks at the end, or asks two things: each
         sentence that asks something is also decided on its own, the surest decision
         is answered, and another question with a different topic is offered beside it.
+        A question about an aspect an outside topic owns ("belasting over mijn
+        transitievergoeding") goes there unless the entry it names deals with it.
         """
+        main, other = self._decide_message(a, reader, lang)
+        if main.outcome == "elsewhere":
+            return main, other
+        words = self.matcher.analyser.folded_words(a.topic)
+        asks = (a.topic,) if len(words) <= LONG_WORDS or not a.questions else a.questions
+        best = main.best.entry if main.best is not None else None
+        topic = self._aspects.owner(asks, best)
+        if topic is None:
+            return main, other
+        lang_of: Lang = main.best.lang if main.best is not None else (lang or "nl")
+        outside = Candidate(topic, 0.0, 0.0, 0.0, lang_of, False)
+        return Decision("elsewhere", main.confidence, (outside,), confirmed=True), None
+
+    def _decide_message(
+        self, a: Analysis, reader: Reader, lang: Lang | None
+    ) -> tuple[Decision, Candidate | None]:
         words = self.matcher.analyser.folded_words(a.topic)
         whole = self.decide(a.topic, lang, words=words)
         own = whole.outcome == "answer" and whole.best is not None and whole.best.hand >= EXACT

@@ -387,6 +387,11 @@ class _Loader(Reader):
         texts = self.entry_texts(path, item, eid)
         if "nl" not in texts:
             return None
+        for lang, text in texts.items():
+            if text.aspects:
+                block = item.get(lang)
+                line = block.line_of("aspects") if isinstance(block, LineDict) else item.line
+                self.error(path, line, "'aspects' belongs to topics in elsewhere.yaml only")
         return Entry(
             **values,
             sources=tuple(sources),

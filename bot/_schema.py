@@ -234,6 +234,15 @@ class EntryText:
     keywords: tuple[str, ...] = key(
         "keywords", "words", "words that point to this entry", required=False, default=()
     )
+    #: Topics outside Wegwijzer only: words that send a question to the topic even when
+    #: it names an entry's subject ("belasting over mijn transitievergoeding").
+    aspects: tuple[str, ...] = key(
+        "aspects",
+        "words",
+        "elsewhere.yaml only: words that send a question here whatever subject it names",
+        required=False,
+        default=(),
+    )
     #: The professional block for counsellors: legal basis, deadlines, pitfalls, referral.
     details: str = key(
         "details",

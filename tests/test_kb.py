@@ -217,6 +217,19 @@ def test_elsewhere_errors_name_file_and_line(test_kb_dir: Path) -> None:
     assert any("id 'Elders ICT'" in e and "elsewhere.yaml:" in e for e in errors)
 
 
+def test_aspects_belong_to_outside_topics_only(test_kb_dir: Path) -> None:
+    edit(
+        test_kb_dir,
+        "entries/test.yaml",
+        "      keywords: [pesten, gepest, pestgedrag]",
+        "      aspects: [belasting over]\n      keywords: [pesten, gepest, pestgedrag]",
+    )
+    errors = errors_of(test_kb_dir)
+    assert any(
+        "test.yaml:" in e and "'aspects' belongs to topics in elsewhere.yaml" in e for e in errors
+    ), errors
+
+
 def test_knowledge_base_without_elsewhere_file_loads(test_kb_dir: Path) -> None:
     (test_kb_dir / "elsewhere.yaml").unlink()
     assert load_knowledge_base(test_kb_dir).elsewhere == ()

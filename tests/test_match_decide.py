@@ -334,3 +334,35 @@ def test_every_own_phrasing_finds_its_entry(real_engine: Engine) -> None:
         if real_engine.ask(q).entry != e.id
     ]
     assert not misses
+
+
+# ---------------------------------------------------------------- aspects of outside topics
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoeveel belasting betaal ik over mijn transitievergoeding?",
+        "Is my transition payment taxed?",
+    ],
+)
+def test_tax_on_a_payment_goes_to_the_tax_office(real_engine: Engine, question: str) -> None:
+    """An aspect of an outside topic (tax) wins over the payment the question names."""
+    reply = real_engine.ask(question)
+    assert reply.entry is None
+    assert "Belastingdienst" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("Moet je belasting betalen over de overlijdensuitkering?", "av-overlijden-werknemer"),
+        ("I work at the tax office and my boss bullies me", "pesten-op-het-werk"),
+    ],
+)
+def test_entries_that_speak_of_tax_keep_their_questions(
+    real_engine: Engine, question: str, entry: str
+) -> None:
+    """An entry whose own text deals with tax answers its tax question; a workplace's
+    name is no tax question."""
+    assert real_engine.ask(question).entry == entry

@@ -28,7 +28,9 @@ def test_allowed_keys_follow_from_the_fields() -> None:
         *("id", "theme", "audience", "routes", "related", "reviewed", "owner", "sources"),
         *("nl", "en"),
     }
-    assert allowed_keys(EntryText) == {"title", "answer", "details", "questions", "keywords"}
+    assert allowed_keys(EntryText) == {
+        *("title", "answer", "details", "questions", "keywords", "aspects"),
+    }
     assert allowed_keys(SourceRecord) == {"title", "url", "article"}
     person = allowed_keys(ContactInfo, frozenset({"id"}))
     assert "id" not in person and {"email", "phone", "teams", "location"} <= person
