@@ -59,7 +59,8 @@ CRISIS_LEAD = 0.03
 #: own threshold is 0.6). Chosen by bench/crisis_combo.py (leave one example file out;
 #: 88 of 1,409 crises missed by the rules and the model, today's look finds 18 of them
 #: for 2 false alarms): this setting adds 6 crises and no false alarm of 3,003 others.
-#: A looser lead (0.01) or probability (0.35) gave about one false alarm per crisis.
+#: A looser lead (0.01) or probability (0.35) gave about one false alarm per crisis. On
+#: the held-out batches: 310 of 360 crises found instead of 306, false alarms unchanged.
 JOINT_AT = 0.87
 JOINT_LEAD = 0.02
 JOINT_PROBABILITY = 0.4
