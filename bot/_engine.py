@@ -269,10 +269,11 @@ class Engine(Commands):
             decision.outcome != "answer"
             and check is not None
             and not self.crisis.excluded(analysis.folded)
-            and check.crisis_like(analysis.topic)
+            and check.crisis_like(analysis.topic, self._crisis_probability(analysis))
         ):
             # Neither the phrases nor the crisis model saw danger, and no answer fits, but
-            # the sentence model reads it like the crisis examples: numbers first.
+            # the sentence model reads it like the crisis examples (or nearly, and the
+            # crisis model nearly agrees): numbers first.
             return self._crisis(lang, state, text, guess, "crisis_unsure", decision)
         external = self.router.wants_external(text, folded=analysis.folded)
         if best is None or decision.outcome == "unknown":
@@ -442,6 +443,12 @@ class Engine(Commands):
         reply = self._entry_reply(best.entry, state, lang, decision.confidence, crisis=notice)
         routes = ("emergency", *[r for r in reply.routes if r != "emergency"])
         return replace(reply, routes=routes)
+
+    def _crisis_probability(self, analysis: Analysis) -> float:
+        """The crisis model's probability for the message (0 without a model): under its
+        threshold here, since the model alone did not raise the alarm."""
+        model = self.crisis.model
+        return 0.0 if model is None else model.probability(analysis.text, folded=analysis.folded)
 
     def _crisis_notice(self, lang: Lang) -> CrisisNotice:
         return CrisisNotice(

@@ -28,6 +28,7 @@ from bot._decide import (
 from bot._kb import KnowledgeBase
 from bot._kbtools import lint, offers_entries
 from bot._semantic import (
+    JOINT_PROBABILITY,
     VECTORS_FILE,
     Embedder,
     SemanticCheck,
@@ -325,3 +326,31 @@ def test_validate_warns_about_phrasings_without_a_stored_vector(test_kb_dir: Pat
     assert len(problems) == 1
     assert problems[0].severity == "warning"
     assert "wegwijzer kb embed" in problems[0].message
+
+
+def test_crisis_look_with_the_model_fires_where_each_signal_alone_is_short(
+    engine: Engine,
+) -> None:
+    """No phrase, a crisis-model probability under its threshold, and a sentence-model
+    look under CRISIS_AT/CRISIS_LEAD: together, and no answer fits, they give 112/113."""
+    text = "Ik ben echt helemaal leeg en ik wil niet meer"
+    check, model = engine.decider.check, engine.crisis.model
+    assert check is not None and model is not None
+    analysis = engine.reader.read(text)
+    assert engine.crisis.signal(analysis.text, folded=analysis.folded) is None
+    probability = model.probability(analysis.text, folded=analysis.folded)
+    assert JOINT_PROBABILITY <= probability < model.threshold
+    assert not check.crisis_like(analysis.topic)
+    assert check.crisis_like(analysis.topic, probability)
+    check.forget()
+    reply = engine.ask(text)
+    assert reply.crisis is not None and reply.kind is ReplyKind.CRISIS
+
+
+def test_crisis_look_with_the_model_needs_both_signals(engine: Engine) -> None:
+    """A message as close to the crisis examples whose crisis probability is low stays a
+    "don't know"; a question the engine answers is answered, not met with 112/113."""
+    low = engine.ask("Ik ben totaal op en ik wil niet meer")
+    assert low.crisis is None
+    answered = engine.ask("Ik ben opgebrand en wil niet meer naar kantoor, wat nu?")
+    assert answered.crisis is None and answered.kind is ReplyKind.ANSWER

@@ -1,0 +1,168 @@
+"""Crises that two short signals find together: leave one example file out.
+
+Issue 11. Many crises that both the phrase rules and the crisis model miss have a model
+probability just under its threshold and a sentence-model crisis cosine just under
+CRISIS_AT/CRISIS_LEAD. This bench asks whether a second way for the sentence look
+(crisis cosine >= C, lead over the closest non-crisis example >= L, and the crisis
+model's probability >= P) finds more crises without more false alarms.
+
+For each example file (`bot._crisis_model.example_files`), as bench/crisis_cv.py does,
+the crisis model is trained on the other files, and each held-out example gets (a) that
+model's probability, (b) the sentence model's cosine with the closest crisis example and
+its lead over the closest non-crisis example, counting the examples of the OTHER files
+only, and (c) whether the phrase rules fire. The sentence model reads a message as the
+engine does (the analysis's `topic`, its last words); vectors come from
+knowledge/semantic_vectors.npz, those not stored are embedded (about a minute).
+
+Only examples the rules and the model (at its threshold) both miss count. The engine
+asks the sentence look only of messages it would not answer outright; this bench asks it
+of every example, so its alarms are an upper bound for both today's look and the new way.
+Prints today's look (C 0.88, L 0.03) and, per grid setting, the crises and false alarms
+it adds to today's look, over all files. Prints figures, asserts nothing.
+
+Round 13 (29 files, 1,409 crises, 3,003 others): 88 crises and 2,856 others missed by
+the rules and the model; today's look finds 18 of those crises for 2 false alarms. Added
+to it (crises/false alarms): P 0.4, C 0.87, L 0.02: 6/0 (chosen); P 0.35, same C, L: 6/1;
+P 0.3: 6/1; L 0.01 at P 0.4: 15/11; L 0.0: 22/17; L 0.03 or C below 0.88: nothing more.
+Held-out batches through the engine then: 4 more crises (round6b, round7, round9 x2),
+no more false alarms; the real tuning and own question sets unchanged.
+
+Run: OMP_NUM_THREADS=1 .venv/bin/python bench/crisis_combo.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot import load_knowledge_base  # noqa: E402
+from bot._crisis import CrisisDetector  # noqa: E402
+from bot._crisis_model import (  # noqa: E402
+    DEFAULT_THRESHOLD,
+    example_files,
+    read_concepts,
+    read_example_file,
+    train,
+)
+from bot._engine import Engine  # noqa: E402
+from bot._semantic import (  # noqa: E402
+    _READ_WORDS,
+    CRISIS_AT,
+    CRISIS_LEAD,
+    VECTORS_FILE,
+    digest,
+    read_vectors,
+)
+from bot._text import fold  # noqa: E402
+
+P_FLOORS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+C_FLOORS = (0.86, 0.87, 0.88, 0.89, 0.9)
+L_FLOORS = (-0.01, 0.0, 0.01, 0.02, 0.03)
+
+
+def main() -> None:
+    knowledge = ROOT / "knowledge"
+    kb = load_knowledge_base(knowledge)
+    engine = Engine(kb)
+    check = engine.decider.check
+    if check is None:
+        sys.exit("the sentence model is not installed")
+    embedder = check._embedder
+    stored = read_vectors(knowledge / VECTORS_FILE, embedder.name)
+    rules = CrisisDetector(
+        kb.crisis,
+        kb.crisis_exclusions,
+        kb.crisis_together,
+        scope=kb.crisis_scope,
+        known=engine.matcher.vocabulary,
+    )
+    concepts = read_concepts(knowledge)
+    paths = example_files(knowledge)
+    files = [read_example_file(p) for p in paths]
+
+    # Every example once: its file, its label, its own vector (as an example) and the
+    # vector of the message as the engine reads it.
+    texts: list[str] = []
+    owner: list[int] = []
+    label: list[bool] = []
+    for f, (crises, others) in enumerate(files):
+        for group, is_crisis in ((crises, True), (others, False)):
+            texts += group
+            owner += [f] * len(group)
+            label += [is_crisis] * len(group)
+
+    def vectors(keyed: list[str]) -> np.ndarray:
+        keys = [digest(t) for t in keyed]
+        todo = sorted(
+            {k: t for k, t in zip(keys, keyed, strict=True) if k not in stored.rows}.items()
+        )
+        fresh = {}
+        for start in range(0, len(todo), 64):
+            chunk = todo[start : start + 64]
+            for (k, _), row in zip(chunk, embedder.embed([t for _, t in chunk]), strict=True):
+                fresh[k] = row
+        print(f"  {len(todo)} of {len(keyed)} texts embedded (no stored vector)", file=sys.stderr)
+        return np.vstack(
+            [fresh[k] if k in fresh else stored.get(k) for k in keys]  # type: ignore[misc]
+        ).astype(np.float32)
+
+    examples = vectors([fold(t) for t in texts])
+    reads = [" ".join(engine.reader.topic(t).split()[-_READ_WORDS:]) for t in texts]
+    queries = vectors(reads)
+    sims = queries @ examples.T
+    owner_a = np.array(owner)
+    label_a = np.array(label)
+
+    prob = np.zeros(len(texts))
+    cos = np.zeros(len(texts))
+    lead = np.zeros(len(texts))
+    fired = np.zeros(len(texts), dtype=bool)
+    excluded = np.zeros(len(texts), dtype=bool)
+    for f, path in enumerate(paths):
+        train_c = [t for g, (c, _) in enumerate(files) if g != f for t in c]
+        train_o = [t for g, (_, o) in enumerate(files) if g != f for t in o]
+        model = train(train_c, train_o, digest="", concepts=concepts)
+        mine = np.flatnonzero(owner_a == f)
+        rest = owner_a != f
+        crisis_cols = rest & label_a
+        other_cols = rest & ~label_a
+        for i in mine:
+            prob[i] = model.probability(texts[i])
+            best = float(sims[i, crisis_cols].max())
+            cos[i] = best
+            lead[i] = best - float(sims[i, other_cols].max())
+            fired[i] = rules.is_crisis(texts[i])
+            excluded[i] = rules.excluded(fold(texts[i]))
+        print(f"  {path.name}: done", file=sys.stderr)
+
+    # What the new way may add to: examples the rules and the model both miss, and no
+    # exclusion phrase (the engine skips the look for those).
+    open_ = ~fired & (prob < DEFAULT_THRESHOLD) & ~excluded
+    n_c, n_o = int(label_a.sum()), int((~label_a).sum())
+    today = open_ & (cos >= CRISIS_AT) & (lead >= CRISIS_LEAD)
+    print(f"{n_c} crises, {n_o} others in {len(paths)} files")
+    print(
+        f"missed by rules and model: {int((open_ & label_a).sum())} crises, "
+        f"{int((open_ & ~label_a).sum())} others (alarms of the model alone: "
+        f"{int((~fired & (prob >= DEFAULT_THRESHOLD) & ~label_a).sum())})"
+    )
+    print(
+        f"today's look (C {CRISIS_AT}, L {CRISIS_LEAD}): {int((today & label_a).sum())} crises, "
+        f"{int((today & ~label_a).sum())} false alarms among them"
+    )
+    print("\nadded to today's look by cosine >= C, lead >= L, probability >= P:")
+    print(f"{'P':>5} {'C':>5} {'L':>6}  {'crises':>6} {'alarms':>6}")
+    for p, c, ll in itertools.product(P_FLOORS, C_FLOORS, L_FLOORS):
+        new = open_ & ~today & (prob >= p) & (cos >= c) & (lead >= ll)
+        found, alarms = int((new & label_a).sum()), int((new & ~label_a).sum())
+        print(f"{p:5.2f} {c:5.2f} {ll:6.2f}  {found:6} {alarms:6}")
+
+
+if __name__ == "__main__":
+    main()
