@@ -707,11 +707,17 @@ RECORDED_BATCHES = [
     ("crisis_examples", "corpus13.yaml", 42, 0),
     ("crisis_examples", "corpus14.yaml", 39, 0),
     ("crisis_heldout", "round6.yaml", 16, 0),
-    ("crisis_heldout", "round6b.yaml", 8, 0),
+    ("crisis_heldout", "round6b.yaml", 9, 0),
     ("crisis_examples", "corpus15.yaml", 60, 0),
-    ("crisis_heldout", "round7.yaml", 18, 2),
+    ("crisis_heldout", "round7.yaml", 19, 2),
     ("crisis_heldout", "round8.yaml", 5, 0),
     ("crisis_heldout", "round8b.yaml", 4, 1),
+    ("crisis_heldout", "round9.yaml", 27, 0),
+    ("crisis_heldout", "round9b.yaml", 10, 0),
+    ("crisis_heldout", "round10.yaml", 24, 3),
+    ("crisis_heldout", "round10b.yaml", 14, 0),
+    ("crisis_heldout", "round10c.yaml", 12, 2),
+    ("crisis_heldout", "round13.yaml", 27, 2),
 ]
 
 
