@@ -176,6 +176,32 @@ def test_long_message_answers_the_main_question_and_offers_the_other(real_engine
     }
 
 
+def test_long_message_keeps_its_answer_over_a_question_that_leans_on_it(
+    real_engine: Engine,
+) -> None:
+    """The story is answered; a last question on something else is offered beside it."""
+    story = (
+        "My team lead keeps shouting at me in meetings and belittles my work in front of "
+        "everyone. I have tried to talk to him about it. Can I take my holiday days now to "
+        "get some rest?"
+    )
+    reply = real_engine.ask(story)
+    assert reply.entry == "leidinggevende-schreeuwt-of-kleineert"
+    assert reply.choices[0].action.startswith("entry:")
+    assert reply.choices[0].action != f"entry:{reply.entry}"
+
+
+def test_long_message_answers_a_question_asked_outright(real_engine: Engine) -> None:
+    """A question sentence answered surely on its own words (SURE_PART) is the one
+    answered, even when the story around it is answered too."""
+    story = (
+        "Sinds de reorganisatie zit ik op een andere afdeling met een nieuwe leidinggevende. "
+        "Ik heb daar veel moeite mee en voel me niet gezien. Ik heb het er met mijn partner "
+        "over gehad. Hoeveel vakantiedagen heb ik eigenlijk per jaar?"
+    )
+    assert real_engine.ask(story).entry == "rp-vakantieverlof"
+
+
 # ---------------------------------------------------------------- the learned ranker
 
 
