@@ -56,8 +56,8 @@ from bot._semantic import (  # noqa: E402
     CRISIS_AT,
     CRISIS_LEAD,
     VECTORS_FILE,
-    digest,
     read_vectors,
+    rows_for,
 )
 from bot._text import fold  # noqa: E402
 
@@ -98,19 +98,8 @@ def main() -> None:
             label += [is_crisis] * len(group)
 
     def vectors(keyed: list[str]) -> np.ndarray:
-        keys = [digest(t) for t in keyed]
-        todo = sorted(
-            {k: t for k, t in zip(keys, keyed, strict=True) if k not in stored.rows}.items()
-        )
-        fresh = {}
-        for start in range(0, len(todo), 64):
-            chunk = todo[start : start + 64]
-            for (k, _), row in zip(chunk, embedder.embed([t for _, t in chunk]), strict=True):
-                fresh[k] = row
-        print(f"  {len(todo)} of {len(keyed)} texts embedded (no stored vector)", file=sys.stderr)
-        return np.vstack(
-            [fresh[k] if k in fresh else stored.get(k) for k in keys]  # type: ignore[misc]
-        ).astype(np.float32)
+        matrix, rows = rows_for(keyed, stored, embedder)
+        return matrix[rows].astype(np.float32)
 
     examples = vectors([fold(t) for t in texts])
     reads = [" ".join(engine.reader.topic(t).split()[-_READ_WORDS:]) for t in texts]

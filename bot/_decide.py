@@ -341,10 +341,10 @@ class Decider:
         A question about an aspect an outside topic owns ("belasting over mijn
         transitievergoeding") goes there unless the entry it names deals with it.
         """
-        main, other = self._decide_message(a, reader, lang)
+        words = self.matcher.analyser.folded_words(a.topic)
+        main, other = self._decide_message(a, words, reader, lang)
         if main.outcome == "elsewhere":
             return main, other
-        words = self.matcher.analyser.folded_words(a.topic)
         asks = (a.topic,) if len(words) <= LONG_WORDS or not a.questions else a.questions
         best = main.best.entry if main.best is not None else None
         topic = self._aspects.owner(asks, best)
@@ -355,9 +355,8 @@ class Decider:
         return Decision("elsewhere", main.confidence, (outside,), confirmed=True), None
 
     def _decide_message(
-        self, a: Analysis, reader: Reader, lang: Lang | None
+        self, a: Analysis, words: Sequence[str], reader: Reader, lang: Lang | None
     ) -> tuple[Decision, Candidate | None]:
-        words = self.matcher.analyser.folded_words(a.topic)
         whole = self.decide(a.topic, lang, words=words)
         own = whole.outcome == "answer" and whole.best is not None and whole.best.hand >= EXACT
         verbs = reader.separable(a.text) if not own and a.lang != "en" else []

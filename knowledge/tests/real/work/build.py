@@ -4,18 +4,8 @@
 Input lines (work/raw*.txt, work/crisis*.txt): url|lang|entries|routes|keywords|flags|question
 flags: comma list of oos, crisis, modelled. The split is by source page and fixed:
 sha256(url) as an integer, modulo 3 == 0 -> sealed, else tune. It never depends on scores.
-work/raw_tune2*.txt is a second tuning set from other pages: all of it goes to tune2.yaml.
-work/raw_tune3*.txt is a third set from pages none of the others uses: all of it goes to tune3.yaml.
-work/raw_tune4*.txt is a fourth set from pages none of the others uses: all of it goes to tune4.
-work/raw_tune5*.txt is a fifth set from pages none of the others uses: all of it goes to tune5.
-work/raw_tune6*.txt is a sixth set from pages none of the others uses: all of it goes to tune6.
-work/raw_tune7*.txt is a seventh set from pages none of the others uses: all of it goes to tune7.
-work/raw_tune8*.txt is an eighth set from pages none of the others uses: all of it goes to tune8.
-work/raw_tune9*.txt is a ninth set from pages none of the others uses: all of it goes to tune9.
-work/raw_tune10*.txt is a tenth set from pages none of the others uses: all of it goes to tune10.
-work/raw_tune11*.txt and work/raw_tune12*.txt: an eleventh and a twelfth set (tune12 mostly out of
-scope), each from pages none of the others uses; work/raw_tune13*.txt a thirteenth, also mostly
-out of scope, from pages none of the others uses.
+work/raw_tune<N>*.txt (N = 2 to 13): a set collected later, from pages none of the earlier sets
+uses; all of it goes to tune<N>.yaml. A new set needs its raw file and a header in HEADERS.
 """
 
 from __future__ import annotations
@@ -75,71 +65,12 @@ def main() -> None:
     )
     for name in ("tune", "sealed"):
         write(name, header, [it for it in items if side(it["url"]) == name])
-    second = build_later("tune2", items, "tune.yaml or sealed.yaml")
-    third = build_later("tune3", items + second, "tune, sealed or tune2")
-    fourth = build_later("tune4", items + second + third, "tune, sealed, tune2 or tune3")
-    fifth = build_later(
-        "tune5", items + second + third + fourth, "tune, sealed, tune2, tune3 or tune4"
-    )
-    sixth = build_later(
-        "tune6", items + second + third + fourth + fifth, "tune, sealed or tune2 to tune5"
-    )
-    seventh = build_later(
-        "tune7",
-        items + second + third + fourth + fifth + sixth,
-        "tune, sealed or tune2 to tune6",
-    )
-    eighth = build_later(
-        "tune8",
-        items + second + third + fourth + fifth + sixth + seventh,
-        "tune, sealed or tune2 to tune7",
-    )
-    ninth = build_later(
-        "tune9",
-        items + second + third + fourth + fifth + sixth + seventh + eighth,
-        "tune, sealed or tune2 to tune8",
-    )
-    tenth = build_later(
-        "tune10",
-        items + second + third + fourth + fifth + sixth + seventh + eighth + ninth,
-        "tune, sealed or tune2 to tune9",
-    )
-    eleventh = build_later(
-        "tune11",
-        items + second + third + fourth + fifth + sixth + seventh + eighth + ninth + tenth,
-        "tune, sealed or tune2 to tune10",
-    )
-    twelfth = build_later(
-        "tune12",
-        items
-        + second
-        + third
-        + fourth
-        + fifth
-        + sixth
-        + seventh
-        + eighth
-        + ninth
-        + tenth
-        + eleventh,
-        "tune, sealed or tune2 to tune11",
-    )
-    build_later(
-        "tune13",
-        items
-        + second
-        + third
-        + fourth
-        + fifth
-        + sixth
-        + seventh
-        + eighth
-        + ninth
-        + tenth
-        + eleventh
-        + twelfth,
-        "tune, sealed or tune2 to tune12",
-    )
+    # Each later set (in HEADERS' order) may share no page or question with any before it.
+    earlier, names = list(items), ["tune", "sealed"]
+    for name in HEADERS:
+        sources = f"{', '.join(names[:-1])} or {names[-1]}"
+        earlier += build_later(name, earlier, sources)
+        names.append(name)
 
 
 def unique(items: list[dict[str, Any]], seen: set[str]) -> None:
