@@ -15,7 +15,10 @@ from bot._analysis import Analysis
 from bot._config import semantic_enabled
 from bot._decide import (
     AGREE_AT,
+    ELSEWHERE_LEAD,
+    LONG_WORDS,
     MENU,
+    MENU_APART,
     NEAR_AT,
     NEAR_CONFIDENCE,
     NEAR_GAP,
@@ -150,30 +153,71 @@ def test_model_answers_another_offered_entry_only_when_sure(engine: Engine) -> N
     assert view is not None and view.score >= SWITCH_AT and view.lead >= SWITCH_LEAD
 
 
-def test_no_menu_when_no_entry_is_clearly_closer_than_an_outside_topic(engine: Engine) -> None:
-    """A "did you mean" becomes "don't know" (no entries offered) when, of the entries
-    offered and the learned signal's first few, none is OFFER_LEAD closer than the
-    closest topic outside Wegwijzer; out-of-scope questions of tune3 are among them, and
-    each one withheld meets that rule."""
-    check = engine.decider.check
-    assert check is not None
+def _withheld(engine: Engine, name: str) -> Iterator[tuple[str, list[str], Decision, bool]]:
+    """Each out-of-scope question of a real set whose "did you mean" the model turned
+    into "don't know": the question, its words, the decision without the model, and
+    whether the reach rule (OFFER_LEAD) alone would have done so."""
     plain = Decider(engine.matcher)
-    withheld = 0
-    for q in _real_questions("tune3.yaml", "oos"):
+    for q in _real_questions(name, "oos"):
         a = engine.reader.read(q)
         words = engine.matcher.analyser.folded_words(a.topic)
-        after = engine.decider.decide(a.topic, a.lang, words=words)
+        after, _ = engine.decider.decide_message(a, engine.reader, a.lang)
         if after.confirmed and after.outcome == "unknown":
             before = plain.decide(a.topic, a.lang, words=words)
             assert before.outcome == "clarify"
             learned = engine.matcher.learned_scores(a.topic)
             inside, outside = engine.decider.reach(a.topic, before.candidates, learned)
-            assert inside - outside < OFFER_LEAD
+            yield q, words, before, inside - outside < OFFER_LEAD
+
+
+def test_no_menu_when_no_entry_is_clearly_closer_than_an_outside_topic(engine: Engine) -> None:
+    """A "did you mean" becomes "don't know" (no entries offered) when, of the entries
+    offered and the learned signal's first few, none is OFFER_LEAD closer than the
+    closest topic outside Wegwijzer, or, for a short question, when the model finds an
+    outside topic within MENU_APART of the closest entry offered; out-of-scope questions
+    of tune3 and tune14 are among them, and each one withheld meets one of the rules."""
+    check = engine.decider.check
+    assert check is not None
+    by_rule = {"reach": 0, "apart": 0}
+    for name in ("tune3.yaml", "tune14.yaml"):
+        for q, words, before, reach in _withheld(engine, name):
+            if not reach:
+                a = engine.reader.read(q)
+                ids = [engine.decider._index[c.entry.id] for c in before.candidates]
+                view = check.view(a.topic, ids)
+                assert view is not None
+                assert len(words) <= LONG_WORDS and view.apart < MENU_APART
+            by_rule["reach" if reach else "apart"] += 1
             reply = engine.ask(q)
             assert reply.kind is ReplyKind.UNKNOWN
             assert not offers_entries(reply)
-            withheld += 1
-    assert withheld >= 1
+    assert by_rule["reach"] >= 1 and by_rule["apart"] >= 1
+
+
+def test_long_messages_keep_their_menu_when_an_outside_topic_is_near(engine: Engine) -> None:
+    """MENU_APART leaves long messages alone: a long in-scope story of tune9 or tune13
+    that the model finds about as close to an outside topic as to the entries offered
+    (but not closer) keeps its "did you mean" when the reach rule lets it."""
+    check = engine.decider.check
+    assert check is not None
+    plain = Decider(engine.matcher)
+    kept = 0
+    for q in _real_questions("tune9.yaml", "in") + _real_questions("tune13.yaml", "in"):
+        a = engine.reader.read(q)
+        words = engine.matcher.analyser.folded_words(a.topic)
+        before = plain.decide(a.topic, a.lang, words=words)
+        if len(words) <= LONG_WORDS or before.outcome != "clarify":
+            continue
+        view = check.view(a.topic, [engine.decider._index[c.entry.id] for c in before.candidates])
+        assert view is not None
+        if not -ELSEWHERE_LEAD < view.apart < MENU_APART:
+            continue
+        learned = engine.matcher.learned_scores(a.topic)
+        inside, outside = engine.decider.reach(a.topic, before.candidates, learned)
+        after = engine.decider.decide(a.topic, a.lang, words=words)
+        if inside - outside >= OFFER_LEAD and after.outcome == "clarify":
+            kept += 1
+    assert kept >= 1
 
 
 def test_model_confirms_a_pick_close_behind_its_own_favourite(engine: Engine) -> None:
