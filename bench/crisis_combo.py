@@ -52,10 +52,10 @@ from bot._crisis_model import (  # noqa: E402
 )
 from bot._engine import Engine  # noqa: E402
 from bot._semantic import (  # noqa: E402
-    _READ_WORDS,
     CRISIS_AT,
     CRISIS_LEAD,
     VECTORS_FILE,
+    read_part,
     read_vectors,
     rows_for,
 )
@@ -102,7 +102,7 @@ def main() -> None:
         return matrix[rows].astype(np.float32)
 
     examples = vectors([fold(t) for t in texts])
-    reads = [" ".join(engine.reader.topic(t).split()[-_READ_WORDS:]) for t in texts]
+    reads = [read_part(engine.reader.topic(t)) for t in texts]
     queries = vectors(reads)
     sims = queries @ examples.T
     owner_a = np.array(owner)

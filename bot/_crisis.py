@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -46,6 +47,20 @@ _TYPO_MIN = 8
 Rule = Sequence[Sequence[str]]
 #: What found a crisis: a phrase or rule ("rules"), or only the learned model ("model").
 Signal = Literal["rules", "model"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the crisis look made of one message, kept for the rest of that message."""
+
+    #: What raised the alarm, or None.
+    signal: Signal | None
+    #: The crisis model's probability; 0 when it was not asked (a rule fired, an
+    #: exclusion, no model).
+    probability: float = 0.0
+    #: An exclusion phrase (a drill, a first-aid course) rules a crisis out.
+    excluded: bool = False
+
 
 #: Words of a phrase at least this long must keep their first letter in a typo match.
 _INITIAL_MIN = 5
@@ -159,19 +174,25 @@ class CrisisDetector:
         """What says `text` is a crisis: "rules" (a phrase or `together` rule, with small
         typos), "model" (only the learned model), or None (nothing, or an exclusion).
         `folded` is `fold(text)` when the message's analysis has it already."""
+        return self.read(text, folded=folded).signal
+
+    def read(self, text: str, *, folded: str | None = None) -> Reading:
+        """`signal`, with the model's probability and the exclusion it found on the way
+        (the engine's later crisis look needs both)."""
         if folded is None:
             folded = fold(text)
         if not folded:
-            return None
+            return Reading(None)
         words = folded.split()
         if self._excluded.any_in(words):
-            return None
+            return Reading(None, excluded=True)
         if self._rules_match(words, folded) and not self._scoped(text, words):
-            return "rules"
+            return Reading("rules")
+        if self.model is None:
+            return Reading(None)
         # What no phrase or rule foresaw: the learned model's second opinion.
-        if self.model is not None and self.model.is_crisis(text, folded=folded):
-            return "model"
-        return None
+        probability = self.model.probability(text, folded=folded)
+        return Reading("model" if probability >= self.model.threshold else None, probability)
 
     def excluded(self, folded: str) -> bool:
         """Whether an exclusion phrase (a drill, a first-aid course) rules out a crisis."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from bot import _feedback
 from bot._analysis import Analysis, load_reader
 from bot._commands import ACTION_OPEN_DIRECT, COMMAND_ACTIONS, PERSONAL_ACTIONS, Commands
-from bot._crisis import CrisisDetector
+from bot._crisis import CrisisDetector, Reading
 from bot._decide import Decider, Decision
 from bot._kb import Entry, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot._match import Match, Matcher
@@ -200,10 +200,10 @@ class Engine(Commands):
                 self.kb.text("invalid", lang),
                 choices=self._start_choices(lang),
             )
-        signal = self.crisis.signal(text, folded=folded)
-        if signal == "model":
+        crisis = self.crisis.read(text, folded=folded)
+        if crisis.signal == "model":
             return self._uncertain_crisis(state, text, lang, guess)
-        if signal is not None:
+        if crisis.signal is not None:
             return self._crisis(lang, state, text, guess)
         if folded.isdigit() and len(folded) <= 3:
             action = state.choices.get(int(folded))
@@ -231,7 +231,7 @@ class Engine(Commands):
                 break
         if msg.channel is Channel.GROUP:
             return self._group(lang)
-        return self._answer_question(analysis, state, lang, guess)
+        return self._answer_question(analysis, crisis, state, lang, guess)
 
     def _action(self, action: str, state: State, lang: Lang, channel: Channel) -> Reply:
         name, _, arg = action.partition(":")
@@ -250,7 +250,7 @@ class Engine(Commands):
     # ------------------------------------------------------------------ matching
 
     def _answer_question(
-        self, analysis: Analysis, state: State, lang: Lang, guess: Lang | None
+        self, analysis: Analysis, crisis: Reading, state: State, lang: Lang, guess: Lang | None
     ) -> Reply:
         text = analysis.text
         if guess is None:
@@ -268,8 +268,8 @@ class Engine(Commands):
         if (
             decision.outcome != "answer"
             and check is not None
-            and not self.crisis.excluded(analysis.folded)
-            and check.crisis_like(analysis.topic, self._crisis_probability(analysis))
+            and not crisis.excluded
+            and check.crisis_like(analysis.topic, crisis.probability)
         ):
             # Neither the phrases nor the crisis model saw danger, and no answer fits, but
             # the sentence model reads it like the crisis examples (or nearly, and the
@@ -443,12 +443,6 @@ class Engine(Commands):
         reply = self._entry_reply(best.entry, state, lang, decision.confidence, crisis=notice)
         routes = ("emergency", *[r for r in reply.routes if r != "emergency"])
         return replace(reply, routes=routes)
-
-    def _crisis_probability(self, analysis: Analysis) -> float:
-        """The crisis model's probability for the message (0 without a model): under its
-        threshold here, since the model alone did not raise the alarm."""
-        model = self.crisis.model
-        return 0.0 if model is None else model.probability(analysis.text, folded=analysis.folded)
 
     def _crisis_notice(self, lang: Lang) -> CrisisNotice:
         return CrisisNotice(

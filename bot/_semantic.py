@@ -247,6 +247,12 @@ def write_vectors(path: Path, model: str, vectors: Mapping[str, Vectors]) -> Non
 _COMPUTED: dict[str, Vectors] = {}
 
 
+def read_part(text: str) -> str:
+    """The part of a message the model reads: at most its last _READ_WORDS words. A long
+    story costs up to ten times a question, and its question usually comes last."""
+    return " ".join(text.split()[-_READ_WORDS:])
+
+
 def rows_for(
     texts: Sequence[str], stored: Stored, embedder: Embedder
 ) -> tuple[NDArray[np.float16], NDArray[np.int64]]:
@@ -306,9 +312,7 @@ class SemanticCheck:
         self._recent: dict[str, Vectors] = {}
 
     def _embed(self, text: str) -> Vectors:
-        # The model reads at most the last _READ_WORDS words: a long story costs up to
-        # ten times a question, and its question usually comes last.
-        text = " ".join(text.split()[-_READ_WORDS:])
+        text = read_part(text)
         key = digest(text)
         vector = self._recent.get(key)
         if vector is None:
