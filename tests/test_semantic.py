@@ -32,11 +32,14 @@ from bot._kb import KnowledgeBase
 from bot._kbtools import lint, offers_entries
 from bot._semantic import (
     JOINT_PROBABILITY,
+    LOOK_FLOOR,
+    READ_TOKENS,
     VECTORS_FILE,
     Embedder,
     SemanticCheck,
     Vectors,
     digest,
+    fit,
     load_embedder,
     missing_vectors,
     phrasings,
@@ -315,6 +318,9 @@ class _Counting:
         self.read.extend(texts)
         return self.inner.embed(texts)
 
+    def tokens(self, text: str) -> int:
+        return self.inner.tokens(text)
+
 
 def test_each_text_of_a_message_is_read_once_and_nothing_is_kept_after(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
@@ -341,11 +347,43 @@ def test_crisis_look_reads_examples_as_crises_and_hard_negatives_not(engine: Eng
     assert check is not None
     data = load_yaml_file(KNOWLEDGE / "crisis_examples" / "corpus1.yaml")
     crises = [str(t) for t in data["crisis"]][:40]
-    assert sum(check.crisis_like(t.lower()) for t in crises) >= 30
+    assert sum(check.crisis_like(t.lower(), LOOK_FLOOR) for t in crises) >= 30
     negatives = load_yaml_file(KNOWLEDGE / "crisis_examples" / "hard_negatives.yaml")
     others = [str(t) for t in negatives["not_crisis"]][:100]
     # Its own training examples: each is its own nearest neighbour, never a crisis.
-    assert not any(check.crisis_like(t.lower()) for t in others)
+    assert not any(check.crisis_like(t.lower(), LOOK_FLOOR) for t in others)
+
+
+def test_the_model_reads_at_most_read_tokens_of_any_message(engine: Engine) -> None:
+    """Real text is read whole; a giant word, emoji or a long tail are cut to their end,
+    so garbage costs one short read (a 4,000-letter word once took 2.8 s)."""
+    embedder = load_embedder()
+    assert embedder is not None
+    plain = "Mag mijn werkgever mijn ziekmelding weigeren als ik thuis werk?"
+    assert fit(plain, embedder) == plain
+    for text in ("x" * 4000, "🙂" * 900, " ".join(["één"] * 400), "word " * 30 + "y" * 3000):
+        cut = fit(text, embedder)
+        assert cut and text.endswith(cut)
+        assert embedder.tokens(cut) <= READ_TOKENS
+    reply = engine.ask("x" * 4000)
+    assert reply.kind is ReplyKind.UNKNOWN
+
+
+def test_crisis_look_is_not_read_where_the_crisis_model_sees_nothing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under LOOK_FLOOR the look answers no without a read; at it, the same text is read."""
+    check = engine.decider.check
+    embedder = load_embedder()
+    assert check is not None and embedder is not None
+    counting = _Counting(embedder)
+    monkeypatch.setattr(check, "_embedder", counting)
+    check.forget()
+    assert not check.crisis_like("waar kan ik parkeren bij het kantoor", LOOK_FLOOR / 2)
+    assert counting.read == []
+    check.crisis_like("waar kan ik parkeren bij het kantoor", LOOK_FLOOR)
+    assert len(counting.read) == 1
+    check.forget()
 
 
 def test_crisis_the_sentence_model_alone_sees_gets_the_numbers_first(engine: Engine) -> None:
@@ -387,7 +425,7 @@ def test_crisis_look_with_the_model_fires_where_each_signal_alone_is_short(
     assert engine.crisis.signal(analysis.text, folded=analysis.folded) is None
     probability = model.probability(analysis.text, folded=analysis.folded)
     assert JOINT_PROBABILITY <= probability < model.threshold
-    assert not check.crisis_like(analysis.topic)
+    assert not check.crisis_like(analysis.topic, LOOK_FLOOR)
     assert check.crisis_like(analysis.topic, probability)
     check.forget()
     reply = engine.ask(text)
