@@ -697,7 +697,10 @@ def test_the_phrases_themselves_still_count(detector: CrisisDetector, text: str)
 # after round 6: 8 of 10), round7 (written after the sentence model: 18 of 20, 2 false alarms
 # by rules), round8 (calm questions about means: 5 of 20 as written, 0 false alarms) and
 # round8b (4 of 10, 1 false alarm, on the same engine). round4.yaml was trained on after its
-# first run (as corpus11); corpus12-15 are training files, all of them found.
+# first run (as corpus11); corpus12-15 are training files, all of them found. Round 15
+# (the crisis model's length scaling, bot/_crisis_model.FEATURES): round10 24 -> 26, round9
+# 27 -> 26 (a goodbye visit whose model probability fell from 0.41 to 0.398, just under
+# the sentence look's JOINT_PROBABILITY; re-measured, 0.4 is still the best setting).
 RECORDED_BATCHES = [
     ("crisis_heldout", "round4.yaml", 50, 3),
     ("crisis_heldout", "round4b.yaml", 17, 1),
@@ -712,9 +715,9 @@ RECORDED_BATCHES = [
     ("crisis_heldout", "round7.yaml", 19, 2),
     ("crisis_heldout", "round8.yaml", 5, 0),
     ("crisis_heldout", "round8b.yaml", 4, 1),
-    ("crisis_heldout", "round9.yaml", 27, 0),
+    ("crisis_heldout", "round9.yaml", 26, 0),
     ("crisis_heldout", "round9b.yaml", 10, 0),
-    ("crisis_heldout", "round10.yaml", 24, 3),
+    ("crisis_heldout", "round10.yaml", 26, 3),
     ("crisis_heldout", "round10b.yaml", 14, 0),
     ("crisis_heldout", "round10c.yaml", 12, 2),
     ("crisis_heldout", "round13.yaml", 27, 2),
@@ -731,3 +734,21 @@ def test_crisis_batches_measured_as_recorded(
     alarms = [t for t in data["not_crisis"] if bundled.ask(t).crisis is not None]
     assert found >= found_min, name
     assert len(alarms) <= alarms_max, alarms
+
+
+def test_long_ordinary_letters_do_not_add_up_to_a_crisis(bundled: Engine) -> None:
+    """The crisis model never trains on the real question sets. Before its length scaling
+    (round 15) it alone alarmed 19 of their ordinary questions, 17 of them long letters
+    about a manager or a colleague; with it, 9, and none over 150 words."""
+    model = bundled.crisis.model
+    assert model is not None
+    alarms = []
+    for path in sorted((KNOWLEDGE / "tests" / "real").glob("tune*.yaml")):
+        for item in load_yaml_file(path):
+            text = " ".join(str(item["q"]).split())
+            if item.get("crisis") or bundled.crisis.read(text).signal == "rules":
+                continue
+            if model.probability(text) >= model.threshold:
+                alarms.append(text)
+    assert len(alarms) <= 10
+    assert all(len(t.split()) <= 150 for t in alarms)
