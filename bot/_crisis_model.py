@@ -254,8 +254,10 @@ def read_concepts(root: Path) -> dict[str, tuple[str, ...]]:
 
 
 def examples_digest(files: Iterable[Path]) -> str:
-    """A digest of the examples' bytes, to tell when the model is out of date."""
+    """A digest of the examples' bytes and of the training settings, to tell when the
+    model is out of date (a changed FEATURES changes every weight, as new examples do)."""
     h = hashlib.sha256()
+    h.update(f"{_EPOCHS} {_RATE} {_L2} {_SEED} {FEATURES}\0".encode())
     for p in files:
         h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()

@@ -65,7 +65,7 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
             Problem(
                 model_path,
                 0,
-                "the crisis examples changed since the model was trained: "
+                "the crisis examples changed since the model was trained (or how it learns): "
                 "run `wegwijzer kb train-crisis`",
                 "warning",
             )

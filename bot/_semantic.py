@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -278,26 +278,25 @@ def fit(text: str, embedder: Embedder, limit: int = READ_TOKENS) -> str:
     if embedder.tokens(text) <= limit:
         return text
     words = text.split()
-    # Binary search on the number of last words that fit: a read costs more per token
-    # than counting them.
-    low, high = 0, len(words)
-    while low < high:
-        mid = (low + high + 1) // 2
-        if embedder.tokens(" ".join(words[-mid:])) <= limit:
-            low = mid
-        else:
-            high = mid - 1
-    if low:
-        return " ".join(words[-low:])
+    n = _most(len(words), lambda k: embedder.tokens(" ".join(words[-k:])) <= limit)
+    if n:
+        return " ".join(words[-n:])
     last = words[-1] if words else text
-    low, high = 0, len(last)
+    n = _most(len(last), lambda k: embedder.tokens(last[-k:]) <= limit)
+    return last[-n:] if n else ""
+
+
+def _most(upper: int, fits: Callable[[int], bool]) -> int:
+    """The largest k in 0..upper for which `fits(k)` holds (it holds for all smaller k),
+    by binary search: counting tokens is cheap, but not free on a long message."""
+    low, high = 0, upper
     while low < high:
         mid = (low + high + 1) // 2
-        if embedder.tokens(last[-mid:]) <= limit:
+        if fits(mid):
             low = mid
         else:
             high = mid - 1
-    return last[-low:] if low else ""
+    return low
 
 
 def rows_for(

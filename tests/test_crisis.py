@@ -429,6 +429,19 @@ def test_shipped_crisis_model_is_what_training_gives_now() -> None:
     assert (KNOWLEDGE / MODEL_FILE).read_text(encoding="utf-8") == model.to_json()
 
 
+def test_a_changed_training_setting_makes_the_shipped_model_stale(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The digest covers how the model learns (e.g. its length scaling), so `kb validate`
+    asks for a new model when that changes, not only when the examples do."""
+    import bot._crisis_model as crisis_model
+
+    files = crisis_model.training_files(KNOWLEDGE)
+    before = crisis_model.examples_digest(files)
+    monkeypatch.setattr(crisis_model, "FEATURES", crisis_model.FEATURES + 1)
+    assert crisis_model.examples_digest(files) != before
+
+
 def test_model_catches_what_no_rule_foresaw(detector: CrisisDetector) -> None:
     """Rules alone miss these (corpus 5, written after them); with the model they count."""
     kb = load_knowledge_base(KNOWLEDGE)
