@@ -55,9 +55,9 @@ class Reading:
 
     #: What raised the alarm, or None.
     signal: Signal | None
-    #: The crisis model's probability; 0 when it was not asked (a rule fired, an
+    #: The crisis model's probability; None when it was not asked (a rule fired, an
     #: exclusion, no model).
-    probability: float = 0.0
+    probability: float | None = None
     #: An exclusion phrase (a drill, a first-aid course) rules a crisis out.
     excluded: bool = False
 

@@ -24,10 +24,11 @@ comparisons of that one question and dropped: never stored or logged.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -277,26 +278,19 @@ def fit(text: str, embedder: Embedder, limit: int = READ_TOKENS) -> str:
     while one fits, else the last letters of the last word."""
     if embedder.tokens(text) <= limit:
         return text
+    # How many last words (else letters) fit: a binary search, since what fits only
+    # shrinks as more is taken; `bisect` calls the key for the probes only.
     words = text.split()
-    n = _most(len(words), lambda k: embedder.tokens(" ".join(words[-k:])) <= limit)
+    n = bisect.bisect_left(
+        range(1, len(words) + 1), True, key=lambda k: embedder.tokens(" ".join(words[-k:])) > limit
+    )
     if n:
         return " ".join(words[-n:])
     last = words[-1] if words else text
-    n = _most(len(last), lambda k: embedder.tokens(last[-k:]) <= limit)
+    n = bisect.bisect_left(
+        range(1, len(last) + 1), True, key=lambda k: embedder.tokens(last[-k:]) > limit
+    )
     return last[-n:] if n else ""
-
-
-def _most(upper: int, fits: Callable[[int], bool]) -> int:
-    """The largest k in 0..upper for which `fits(k)` holds (it holds for all smaller k),
-    by binary search: counting tokens is cheap, but not free on a long message."""
-    low, high = 0, upper
-    while low < high:
-        mid = (low + high + 1) // 2
-        if fits(mid):
-            low = mid
-        else:
-            high = mid - 1
-    return low
 
 
 def rows_for(
@@ -358,13 +352,13 @@ class SemanticCheck:
         self._recent: dict[str, Vectors] = {}
 
     def _embed(self, text: str) -> Vectors:
-        text = fit(read_part(text), self._embedder)
+        text = read_part(text)
         key = digest(text)
         vector = self._recent.get(key)
         if vector is None:
             if len(self._recent) >= _RECENT:
                 self._recent.pop(next(iter(self._recent)))
-            vector = self._recent[key] = self._embedder.embed([text])[0]
+            vector = self._recent[key] = self._embedder.embed([fit(text, self._embedder)])[0]
         return vector
 
     def forget(self) -> None:
@@ -413,14 +407,16 @@ class SemanticCheck:
         (best, first), (_, second) = ranked[0], ranked[1]
         return View(scores, best, first, first - second, inside[0] - near, near)
 
-    def crisis_like(self, text: str, probability: float) -> bool:
+    def crisis_like(self, text: str, probability: float | None) -> bool:
         """Whether `text` is closest to a crisis example, by CRISIS_AT and by CRISIS_LEAD
         over every non-crisis example (the hard negatives among them); or, when the crisis
         model gives it `probability` JOINT_PROBABILITY or more, by JOINT_AT and JOINT_LEAD.
-        Not read at all below LOOK_FLOOR."""
-        if not len(self._crisis_rows) or not len(self._other_rows) or probability < LOOK_FLOOR:
+        Not read at all below LOOK_FLOOR; `probability` is None without a crisis model."""
+        if not len(self._crisis_rows) or not len(self._other_rows):
             return False
-        joint = probability >= JOINT_PROBABILITY
+        if probability is not None and probability < LOOK_FLOOR:
+            return False
+        joint = probability is not None and probability >= JOINT_PROBABILITY
         query = self._embed(text)
         crisis = self._best(self._crisis_rows, query)
         if crisis < (min(CRISIS_AT, JOINT_AT) if joint else CRISIS_AT):

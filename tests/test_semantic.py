@@ -384,6 +384,10 @@ def test_crisis_look_is_not_read_where_the_crisis_model_sees_nothing(
     check.crisis_like("waar kan ik parkeren bij het kantoor", LOOK_FLOOR)
     assert len(counting.read) == 1
     check.forget()
+    # Without a crisis model there is no probability to stand on: the look reads as before.
+    check.crisis_like("waar kan ik parkeren bij het kantoor", None)
+    assert len(counting.read) == 2
+    check.forget()
 
 
 def test_crisis_the_sentence_model_alone_sees_gets_the_numbers_first(engine: Engine) -> None:
