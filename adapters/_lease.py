@@ -12,6 +12,11 @@ pause) stops its work before its lease can have expired on the server: the local
 deadline is counted from when the request was sent, which is never later than when Redis
 started the key's clock, minus a safety margin. So two replicas never work at once.
 
+A takeover re-reads what the dead holder had not yet marked as read (the Matrix sync
+token is stored after a sync's events are answered). `claim()` keeps a new holder from
+answering those twice: the holder claims each item in Redis before it works on it, and
+an item already claimed by any holder is skipped.
+
 Without `WEGWIJZER_STATE_URL` there is one replica, and no lease is needed.
 """
 
@@ -40,6 +45,8 @@ T = TypeVar("T")
 
 KEY_PREFIX = "wegwijzer:lease:"
 TTL_SECONDS = 15.0
+#: How long a claimed item stays claimed: far longer than any takeover re-reads.
+CLAIM_SECONDS = 24 * 3600
 #: The holder stops working this share of the TTL before its lease could expire.
 SAFETY_SHARE = 0.2
 _FAILURES = (RedisError, OSError, TimeoutError)
@@ -134,6 +141,22 @@ class Lease:
         lease_held(False)
         if was_held:
             await bounded(self.redis.eval(_RELEASE, 1, self.key, self.holder), self.interval)
+
+    async def claim(self, item: str) -> bool:
+        """Claim one piece of work (an opaque key, never content) for good.
+
+        True when no holder claimed `item` before: this process does it. When Redis cannot
+        answer, True as well: a reply given twice is better than one never given.
+        """
+        key = f"{self.key}:done:{item}"
+        try:
+            taken = await bounded(
+                self.redis.set(key, "1", nx=True, ex=CLAIM_SECONDS), self.interval
+            )
+        except _FAILURES as exc:
+            log.warning("lease %s: claim not checked (%s)", self.key, type(exc).__name__)
+            return True
+        return bool(taken)
 
     def _ttl_ms(self) -> int:
         return max(1, round(self.ttl * 1000))

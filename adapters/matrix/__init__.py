@@ -37,12 +37,14 @@ async def serve(engine: Engine, env: Mapping[str, str]) -> None:
     from adapters.matrix._bot import MatrixBot
 
     # With shared state (several replicas) only the holder of the lease syncs; another
-    # replica takes over from the stored sync token when the holder stops renewing.
+    # replica takes over from the stored sync token when the holder stops renewing, and
+    # skips the events its predecessor had claimed after that token.
     lease = lease_from_env(env, "matrix-sync")
     if lease is None:
         await MatrixBot(engine, settings).run()
     else:
-        await run_while_held(lease, lambda: MatrixBot(engine, settings).run())
+        claim = lease.claim
+        await run_while_held(lease, lambda: MatrixBot(engine, settings, claim=claim).run())
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -88,7 +88,13 @@ class _Join:
 class MatrixBot:
     """One logged-in bot device: its sync loop and what it does with each event."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        claim: Callable[[str], Awaitable[bool]] | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.user_id = settings.user_id
@@ -98,6 +104,9 @@ class MatrixBot:
         self.synced = asyncio.Event()
         self.sync_count = 0
         self._seen = Seen()
+        #: With several replicas: claims an event across them, so a takeover that
+        #: re-reads a sync never answers an event twice.
+        self._claim = claim
         self._joins: dict[str, _Join] = {}
         self._welcome: dict[str, str | None] = {}
         self._pending: dict[str, _Pending] = {}
@@ -143,6 +152,8 @@ class MatrixBot:
             for event in after_own_arrival(self.user_id, info.timeline.events):
                 if not self._seen.add(event.event_id) or catch_up:
                     continue
+                if not await self._claimed(event):
+                    continue
                 await self._guarded(self._on_event(room_id, event))
             if room_id in self._welcome and self._welcome[room_id] is None:
                 del self._welcome[room_id]
@@ -151,6 +162,13 @@ class MatrixBot:
         await self._guarded(self._retry_pending())
         self.sync_count += 1
         self.synced.set()
+
+    async def _claimed(self, event: Any) -> bool:
+        """False when another replica already took this event (see adapters/_lease.py)."""
+        if self._claim is None or getattr(event, "sender", None) == self.user_id:
+            return True
+        # Event ids are opaque, but keyed like conversations so Redis holds nothing to match.
+        return await self._claim(conversation_key("matrix-event", event.event_id))
 
     async def _guarded(self, work: Awaitable[None]) -> None:
         """Run one handler; an error is logged by type and place only, never stops the loop."""

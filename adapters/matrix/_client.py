@@ -1,9 +1,10 @@
 """The bot's device: logging in once, the sync loop, and every call to the homeserver
 with retries.
 
-The sync token is kept by nio's store and saved *before* the events of a sync are
-handled, so a restart never answers an old message or one twice (at most once, never
-twice). Rate limits and connection errors are retried here with the shared backoff;
+The sync token is kept by nio's store and saved *after* the events of a sync are
+handled, so a replica that dies mid-sync leaves them to the next one; with several
+replicas, a claim per event in Redis (adapters/_lease.py) keeps it from answering one
+twice. Rate limits and connection errors are retried here with the shared backoff;
 `M_LIMIT_EXCEEDED` waits the `retry_after_ms` the homeserver gave.
 """
 

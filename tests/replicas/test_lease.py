@@ -112,6 +112,21 @@ async def test_finished_work_releases(client: Redis) -> None:
     assert await client.get("wegwijzer:lease:t") is None
 
 
+async def test_an_item_is_claimed_once_across_holders(
+    client: Redis, redis_server: RedisServer
+) -> None:
+    a, b = Lease(client, "t", ttl=5), Lease(client, "t", ttl=5)
+    assert await a.claim("event-1")
+    assert not await a.claim("event-1")  # the same holder, later: still claimed
+    assert not await b.claim("event-1")  # the next holder after a takeover
+    assert await b.claim("event-2")
+    ttl = await client.ttl("wegwijzer:lease:t:done:event-1")
+    assert 23 * 3600 < ttl <= 24 * 3600  # gone by itself, long after any takeover
+    redis_server.stop()
+    # Unknown: answer rather than leave a person without a reply.
+    assert await a.claim("event-3")
+
+
 def test_settings() -> None:
     assert lease_from_env({}, "matrix-sync") is None
     for bad in ("0.5", "21", "vijf"):
