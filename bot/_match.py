@@ -214,7 +214,8 @@ class _LangIndex:
             return typo, 0.85
         # An inflection the stemmer does not know ("fraudeerd", "discrimineerde"): the
         # longest known term the word starts with, if only a short ending is left over.
-        for cut in range(len(word) - 1, 4, -1):
+        # Not in the other language's index: "eventueel" is no form of "event".
+        for cut in range(len(word) - 1, 4, -1) if typos else ():
             if len(word) - cut > 4:
                 break
             term = self.stem(word[:cut])
