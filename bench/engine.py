@@ -3,13 +3,13 @@
 Runs, for the bundled knowledge base and generated ones 10x and 100x larger, the engine
 and side by side in the same process a naive baseline (rapidfuzz `process.extractOne`
 over the raw phrasings). Each size runs in its own child process so peak memory is
-that size's own. Then the real question sets (knowledge/tests/real/: tune to tune19 and
+that size's own. Then the real question sets (knowledge/tests/real/: every tune*.yaml and
 sealed), scored strictly, for the engine beside BM25 (bm25s with stemming) and the naive
 rapidfuzz baseline, and the reliability table of the engine's decision
 (bench/realsets.py). Prints figures and ratios; asserts nothing (machines are shared).
 
     .venv/bin/python bench/engine.py [--sizes 1,10,100] [--dev ../shared/eval/dev.yaml]
-        [--real FILE,FILE,...]   (default: tune to tune19 and sealed in knowledge/tests/real/)
+        [--real FILE,FILE,...]   (default: every tune*.yaml and sealed in knowledge/tests/real/)
 """
 
 from __future__ import annotations
@@ -45,10 +45,13 @@ from bot._yaml import load_yaml_file  # noqa: E402
 
 DEFAULT_DEV = REPO.parent / "shared" / "eval" / "dev.yaml"
 REAL = REPO / "knowledge" / "tests" / "real"
-#: The real sets tuned on; sealed is scored beside them but never timed or tuned on.
-TUNING = (
-    *("tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10"),
-    *("tune11", "tune12", "tune13", "tune14", "tune15", "tune16", "tune17", "tune18", "tune19"),
+#: The real sets tuned on (tune.yaml, tune2.yaml, ... in number order, every one there is);
+#: sealed is scored beside them but never timed or tuned on.
+TUNING = tuple(
+    sorted(
+        (p.stem for p in REAL.glob("tune*.yaml")),
+        key=lambda n: int(n.removeprefix("tune") or 1),
+    )
 )
 DEFAULT_REAL = ",".join(str(REAL / f"{n}.yaml") for n in (*TUNING, "sealed"))
 BASELINE_CUTOFF = 70.0
@@ -283,7 +286,7 @@ def main() -> int:
             f"{r['baseline_p99_ms']:<8.3f}  {ratio:>8.2f}x  {r['peak_rss_mb']:>10.1f}  {score}"
         )
     print(
-        "real questions (tune to tune19), p50/p99 ms with the sentence model / without it "
+        "real questions (the tuning sets), p50/p99 ms with the sentence model / without it "
         "(WEGWIJZER_SEMANTIC=off), and the share of questions the model read:"
     )
     for r in rows:

@@ -25,9 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot import ReplyKind, load_knowledge_base  # noqa: E402
+from bot import load_knowledge_base  # noqa: E402
 from bot._engine import Engine  # noqa: E402
-from bot._kbtools import _names, judge, offers_entries  # noqa: E402
+from bot._kbtools import OUTCOMES, Judged, _names, judge_reply  # noqa: E402
 from bot._yaml import load_yaml_file  # noqa: E402
 
 Row = list[str]
@@ -39,35 +39,31 @@ def sets() -> list[Path]:
     return sorted(real.glob("tune*.yaml")) + sorted((REPO / "knowledge" / "tests").glob("*.yaml"))
 
 
+def label(judged: Judged) -> str:
+    """The short outcome name of one judged question."""
+    if judged.group == "out_of_scope":
+        return "oos_ans" if judged.matched else "oos_menu" if judged.offers else "oos_ok"
+    if judged.group == "crisis":
+        return "cr_ok" if judged.ok else "cr_miss"
+    return dict(zip(OUTCOMES, ("right", "wrong", "dym", "dk"), strict=True))[judged.outcome]
+
+
 def outcomes(engine: Engine) -> list[Row]:
     rows: list[Row] = []
     for path in sets():
         for i, item in enumerate(load_yaml_file(path)):
             if not isinstance(item, dict) or not isinstance(item.get("q"), str):
                 continue
-            reply = engine.ask(" ".join(item["q"].split()))
-            matched = reply.kind is ReplyKind.ANSWER
-            ok = judge(item, set(reply.routes), matched, reply.plain_text())
-            menu = offers_entries(reply)
-            if item.get("oos"):
-                outcome = "oos_ans" if matched else "oos_menu" if menu else "oos_ok"
-            elif item.get("crisis"):
-                outcome = "cr_ok" if ok else "cr_miss"
-            elif matched:
-                outcome = "right" if ok else "wrong"
-            else:
-                outcome = "dym" if menu else "dk"
-            label_routes = item.get("route") or []
-            alarm = "emergency" in reply.routes and not item.get("crisis")
-            alarm = alarm and "emergency" not in label_routes
-            offered = [c.action[6:] for c in reply.choices if c.action.startswith("entry:")]
             question = " ".join(item["q"].split())
+            reply = engine.ask(question)
+            judged = judge_reply(item, reply)
+            offered = [c.action[6:] for c in reply.choices if c.action.startswith("entry:")]
             rows.append(
                 [
                     path.stem,
                     str(i),
-                    outcome,
-                    str(int(alarm)),
+                    label(judged),
+                    str(int(judged.false_alarm)),
                     reply.entry or "",
                     ",".join(_names(item.get("entry"))),
                     ",".join(offered),

@@ -198,6 +198,44 @@ def self_test(engine: Engine) -> SelfTest:
 OUTCOMES = ("answered right", "answered WRONG", "did you mean", "don't know")
 
 
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """One question's reply, judged as `../shared/eval/score.py --strict` does."""
+
+    #: "in_scope", "out_of_scope" or "crisis", as the item says.
+    group: str
+    #: The score script's rule (for in scope: also right when only offered in a menu).
+    ok: bool
+    #: Answered outright.
+    matched: bool
+    #: A "did you mean" menu of entries.
+    offers: bool
+    #: Routed to emergency though the item is no crisis and does not ask for it.
+    false_alarm: bool
+
+    @property
+    def outcome(self) -> str:
+        """For in scope, one of OUTCOMES."""
+        if self.matched:
+            return OUTCOMES[0] if self.ok else OUTCOMES[1]
+        return OUTCOMES[2] if self.offers else OUTCOMES[3]
+
+
+def judge_reply(item: dict[str, Any], reply: Reply) -> Judged:
+    """Judge `reply` to the question `item` (a question-file item)."""
+    matched = reply.kind is ReplyKind.ANSWER
+    routes = set(reply.routes)
+    group = "out_of_scope" if item.get("oos") else "crisis" if item.get("crisis") else "in_scope"
+    wanted_emergency = "emergency" in (item.get("route") or [])
+    return Judged(
+        group,
+        judge(item, routes, matched, reply.plain_text()),
+        matched,
+        offers_entries(reply),
+        not item.get("crisis") and "emergency" in routes and not wanted_emergency,
+    )
+
+
 @dataclass
 class QuestionScore:
     """How the engine did on a question file, judged as `../shared/eval/score.py --strict` does.
@@ -283,23 +321,14 @@ def score_questions(engine: Engine, path: Path) -> QuestionScore:
             continue
         # The same whitespace folding as the score script, which sends one line per question.
         reply = engine.ask(" ".join(item["q"].split()))
-        matched = reply.kind is ReplyKind.ANSWER
+        judged = judge_reply(item, reply)
+        matched, ok, group, offers = judged.matched, judged.ok, judged.group, judged.offers
         got = reply.entry if matched else None
         if got:
             hit.add(got)
-        routes = set(reply.routes)
-        ok = judge(item, routes, matched, reply.plain_text())
-        group = (
-            "out_of_scope" if item.get("oos") else "crisis" if item.get("crisis") else "in_scope"
-        )
-        offers = offers_entries(reply)
         if group == "in_scope":
             result.lenient.append(ok)
-            if matched:
-                outcome = OUTCOMES[0] if ok else OUTCOMES[1]
-            else:
-                outcome = OUTCOMES[2] if offers else OUTCOMES[3]
-            result.outcomes[outcome] += 1
+            result.outcomes[judged.outcome] += 1
             expected = _names(item.get("entry"))
             # A confusion is an outright answer with another entry than the one named, or,
             # where the item names none, an outright answer that fails the route/word rule.
@@ -318,8 +347,7 @@ def score_questions(engine: Engine, path: Path) -> QuestionScore:
                 result.by_lang.setdefault(lang, []).append(ok)
         elif group == "out_of_scope":
             result.oos_strict.append(ok and not offers)
-        wanted_emergency = "emergency" in (item.get("route") or [])
-        if not item.get("crisis") and "emergency" in routes and not wanted_emergency:
+        if judged.false_alarm:
             result.false_alarms += 1
         result.groups[group].append(ok)
         if not ok:
