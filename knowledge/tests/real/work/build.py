@@ -92,7 +92,9 @@ def build_later(name: str, earlier: list[dict[str, Any]], sources: str) -> list[
     """A set collected after the split (tune2, tune3), from work/raw_<name>*.txt: no page of
     it is a source of the `earlier` sets, and no question repeats one of theirs."""
     items: list[dict[str, Any]] = []
-    for path in sorted(HERE.glob(f"raw_{name}*.txt")):
+    # raw_tune2*.txt alone would also read raw_tune20.txt: after the name, no digit.
+    paths = [HERE / f"raw_{name}.txt", *HERE.glob(f"raw_{name}[!0-9]*.txt")]
+    for path in sorted(p for p in paths if p.exists()):
         items.extend(parse(path))
     used = {it["url"] for it in earlier}
     for it in items:
