@@ -394,7 +394,17 @@ class Decider:
                 d.best is not None and d.best.entry.id in shortlist
             ):
                 parts.append(d)
-        main = main_decision(whole, parts)
+        options = [whole, *parts]
+        sure = [
+            d
+            for d in parts
+            if d.outcome == "answer" and not d.confirmed and d.confidence >= SURE_PART
+        ]
+        main = (
+            whole
+            if whole.outcome == "answer" and not sure
+            else max(options, key=lambda d: (d.outcome == "answer", d.confidence))
+        )
         chosen = main.best.entry.id if main.best else ""
         other = next(
             (
@@ -408,23 +418,6 @@ class Decider:
             None,
         )
         return main, other
-
-
-def main_decision(whole: Decision, parts: Sequence[Decision]) -> Decision:
-    """Of a long message's decision and its question sentences' own, the one to reply
-    with: the whole's answer unless a sentence is answered surely on its own words
-    (SURE_PART); otherwise an answer before a "did you mean" before a shrug, then the
-    surest. A sentence that alone says nothing ("is there anything I can do?") is no
-    reason to drop the menu the whole story gets."""
-    sure = [
-        d for d in parts if d.outcome == "answer" and not d.confirmed and d.confidence >= SURE_PART
-    ]
-    if whole.outcome == "answer" and not sure:
-        return whole
-    return max(
-        (whole, *parts),
-        key=lambda d: (d.outcome == "answer", d.outcome != "unknown", d.confidence),
-    )
 
 
 def _top(scores: Scores, k: int) -> list[int]:

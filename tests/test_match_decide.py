@@ -14,12 +14,9 @@ from bot._decide import (
     FUSE_LEARNED,
     LEARNED_MIN,
     LONG_ANSWER_AT,
-    SURE_PART,
     Candidate,
-    Decision,
     confidence,
     decide,
-    main_decision,
 )
 from bot._ranker import Ranker
 from bot._text import LIGHT_WORDS, STOPWORDS
@@ -241,26 +238,6 @@ def _cand(real_engine: Engine, n: int, hand: float, learned: float, **kw: object
         e, hand, learned, hand + FUSE_LEARNED * learned, "nl", bool(kw.get("capped", False))
     )
     return c
-
-
-def test_a_question_sentence_that_says_nothing_keeps_the_whole_message_menu(
-    real_engine: Engine,
-) -> None:
-    """A story about an improvement plan ends "is there anything I can do now?": on its
-    own that sentence is a shrug, surer of itself than the story's "did you mean". The
-    story's menu is still the reply (round 17: 18 real letters had got "don't know")."""
-    story = Decision("clarify", 0.49, (_cand(real_engine, 0, 0.4, 0.2),))
-    vague = Decision("unknown", 0.6, (_cand(real_engine, 1, 0.3, 0.0),))
-    assert main_decision(story, [vague]) is story
-    asked = Decision("answer", 0.7, (_cand(real_engine, 2, 0.6, 0.3),))
-    assert main_decision(story, [vague, asked]) is asked
-    # A whole message answered outright keeps its answer unless a sentence is sure.
-    answered = Decision("answer", 0.8, (_cand(real_engine, 0, 0.6, 0.3),))
-    assert main_decision(answered, [asked]) is answered
-    unsure = Decision("answer", SURE_PART - 0.01, (_cand(real_engine, 2, 0.9, 0.5),))
-    assert main_decision(answered, [unsure]) is answered
-    sure = Decision("answer", SURE_PART, (_cand(real_engine, 2, 0.9, 0.5),))
-    assert main_decision(answered, [sure]) is sure
 
 
 def test_confidence_grows_with_each_signal() -> None:
