@@ -714,6 +714,12 @@ def test_the_phrases_themselves_still_count(detector: CrisisDetector, text: str)
 # (the crisis model's length scaling, bot/_crisis_model.FEATURES): round10 24 -> 26, round9
 # 27 -> 26 (a goodbye visit whose model probability fell from 0.41 to 0.398, just under
 # the sentence look's JOINT_PROBABILITY; re-measured, 0.4 is still the best setting).
+# Round 17 (corpus18 trained in, for calm questions about means, passive wishes, worried
+# colleagues, self-harm and veiled signs around money): held-out batches 382 -> 386 of 450
+# found, 18 -> 20 false alarms of 470; round8 5 -> 8, round8b 4 -> 5 (1 -> 2 false alarms),
+# round9 26 -> 27, round17 23 -> 24, round18 (written at the same time, unseen) 21 -> 22;
+# round10 26 -> 25 and round7 2 -> 3 false alarms. Leaving one file out: 10 more of 1,409
+# crises found for 1 more false alarm of 3,003.
 RECORDED_BATCHES = [
     ("crisis_heldout", "round4.yaml", 50, 3),
     ("crisis_heldout", "round4b.yaml", 17, 1),
@@ -725,15 +731,18 @@ RECORDED_BATCHES = [
     ("crisis_heldout", "round6.yaml", 16, 0),
     ("crisis_heldout", "round6b.yaml", 9, 0),
     ("crisis_examples", "corpus15.yaml", 60, 0),
-    ("crisis_heldout", "round7.yaml", 19, 2),
-    ("crisis_heldout", "round8.yaml", 5, 0),
-    ("crisis_heldout", "round8b.yaml", 4, 1),
-    ("crisis_heldout", "round9.yaml", 26, 0),
+    ("crisis_heldout", "round7.yaml", 19, 3),
+    ("crisis_heldout", "round8.yaml", 8, 0),
+    ("crisis_heldout", "round8b.yaml", 5, 2),
+    ("crisis_heldout", "round9.yaml", 27, 0),
     ("crisis_heldout", "round9b.yaml", 10, 0),
-    ("crisis_heldout", "round10.yaml", 26, 3),
+    ("crisis_heldout", "round10.yaml", 25, 3),
     ("crisis_heldout", "round10b.yaml", 14, 0),
     ("crisis_heldout", "round10c.yaml", 12, 2),
     ("crisis_heldout", "round13.yaml", 27, 2),
+    ("crisis_heldout", "round17.yaml", 24, 1),
+    ("crisis_heldout", "round18.yaml", 22, 0),
+    ("crisis_examples", "corpus18.yaml", 60, 0),
 ]
 
 
