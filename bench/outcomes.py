@@ -11,7 +11,8 @@ left out on purpose: it is scored once per round, never read question by questio
 Each line: set, index, outcome, false alarm (0/1), entry answered, entries in the label,
 entries offered, the question, confidence. Outcomes: right / wrong / dym ("did you
 mean") / dk ("don't know") in scope; oos_ok / oos_menu / oos_ans out of scope;
-cr_ok / cr_miss for distress. Judged as `../shared/eval/score.py --strict` does. The
+cr_ok / cr_miss for distress. Judged as `../shared/eval/score.py --strict` does; the
+totals also count the right answers whose entry the label does not name. The
 questions are the sets' own public ones, never a person's message.
 """
 
@@ -83,7 +84,10 @@ def totals(rows: list[Row]) -> str:
     alarms = sum(int(r[3]) for r in rows)
     parts = [f"{k} {counts[k]}" for k in ("right", "wrong", "dym", "dk")]
     parts += [f"{k} {counts[k]}" for k in ("oos_ans", "oos_menu", "oos_ok", "cr_ok", "cr_miss")]
-    return ", ".join(parts) + f"; false alarms {alarms}"
+    # Judged right through the routes and words of an entry the label does not name: a
+    # "right" that a change can gain or lose without the person getting the topic asked.
+    aside = sum(1 for r in rows if r[2] == "right" and r[5] and r[4] not in r[5].split(","))
+    return ", ".join(parts) + f"; false alarms {alarms}; right with an unnamed entry {aside}"
 
 
 def compare(old: list[Row], new: list[Row]) -> None:
