@@ -30,7 +30,7 @@ from rapidfuzz import process  # noqa: E402
 
 from bot import Message, ReplyKind, load_knowledge_base  # noqa: E402
 from bot._engine import Engine  # noqa: E402
-from bot._kbtools import judge, offers_entries  # noqa: E402
+from bot._kbtools import judge, judge_reply  # noqa: E402
 from bot._state import State  # noqa: E402
 from bot._text import STOPWORDS, guess_language  # noqa: E402
 from bot._yaml import load_yaml_file  # noqa: E402
@@ -145,15 +145,9 @@ def score_set(engine: Engine, path: Path) -> tuple[dict[str, Tally], list[tuple[
         reply = engine.ask(q)
         lang = reply.lang
         t = tallies["engine"]
-        routes = set(reply.routes)
-        if (
-            "emergency" in routes
-            and group != "crisis"
-            and "emergency" not in (item.get("route") or [])
-        ):
-            t.false_crisis += 1
-        ok = judge(item, routes, reply.kind is ReplyKind.ANSWER, reply.plain_text())
-        _count(t, group, ok, reply.kind, offers_entries(reply))
+        judged = judge_reply(item, reply)
+        t.false_crisis += judged.false_alarm
+        _count(t, group, judged.ok, reply.kind, judged.offers)
         if group != "crisis":
             a = engine.reader.read(q)
             decision, _ = engine.decider.decide_message(a, engine.reader, a.lang)

@@ -4,8 +4,9 @@
 Input lines (work/raw*.txt, work/crisis*.txt): url|lang|entries|routes|keywords|flags|question
 flags: comma list of oos, crisis, modelled. The split is by source page and fixed:
 sha256(url) as an integer, modulo 3 == 0 -> sealed, else tune. It never depends on scores.
-work/raw_tune<N>*.txt (N = 2 to 22): a set collected later, from pages none of the earlier sets
-uses; all of it goes to tune<N>.yaml. A new set needs its raw file and a header in HEADERS.
+work/raw_tune<N>.txt and raw_tune<N><not a digit>*.txt (N = 2 to 22): a set collected later,
+from pages none of the earlier sets uses; all of it goes to tune<N>.yaml. A new set needs its
+raw file and a header in HEADERS.
 """
 
 from __future__ import annotations
@@ -89,8 +90,9 @@ def write(name: str, header: str, items: list[dict[str, Any]]) -> None:
 
 
 def build_later(name: str, earlier: list[dict[str, Any]], sources: str) -> list[dict[str, Any]]:
-    """A set collected after the split (tune2, tune3), from work/raw_<name>*.txt: no page of
-    it is a source of the `earlier` sets, and no question repeats one of theirs."""
+    """A set collected after the split (tune2, tune3), from work/raw_<name>.txt and
+    work/raw_<name><not a digit>*.txt: no page of it is a source of the `earlier` sets, and
+    no question repeats one of theirs."""
     items: list[dict[str, Any]] = []
     # raw_tune2*.txt alone would also read raw_tune20.txt: after the name, no digit.
     paths = [HERE / f"raw_{name}.txt", *HERE.glob(f"raw_{name}[!0-9]*.txt")]

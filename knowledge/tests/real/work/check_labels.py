@@ -3,7 +3,7 @@
 
 A right answer that the scoring rule would call wrong means the label is wrong, not the engine.
 Run from the repository root: .venv/bin/python knowledge/tests/real/work/check_labels.py [NAME ...]
-NAME is a set in knowledge/tests/real (tune, sealed, tune2 to tune19); without one, tune and
+NAME is a set in knowledge/tests/real (tune, sealed, tune2, tune3, ...); without one, tune and
 sealed.
 """
 
