@@ -4,7 +4,7 @@
 Input lines (work/raw*.txt, work/crisis*.txt): url|lang|entries|routes|keywords|flags|question
 flags: comma list of oos, crisis, modelled. The split is by source page and fixed:
 sha256(url) as an integer, modulo 3 == 0 -> sealed, else tune. It never depends on scores.
-work/raw_tune<N>.txt and raw_tune<N><not a digit>*.txt (N = 2 to 22): a set collected later,
+work/raw_tune<N>.txt and raw_tune<N><not a digit>*.txt (N = 2 and up): a set collected later,
 from pages none of the earlier sets uses; all of it goes to tune<N>.yaml. A new set needs its
 raw file and a header in HEADERS.
 """
