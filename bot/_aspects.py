@@ -5,6 +5,8 @@ Some questions name an entry's subject but ask about something another body answ
 it matches the entry on the transition payment. A topic outside Wegwijzer lists such words;
 `bot._decide.Decider.decide_message` sends a question holding one to that topic, unless the
 entry the question points to speaks of the aspect itself (av-ikb-fiscale-doelen on tax).
+Its `details` do not count: they are the counsellors' legal quick answer, and a passing
+mention there (av-thuiswerken's tax-free allowances) does not answer a tax question.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from bot._text import fold
 class Aspects:
     """The `aspects` of the topics outside Wegwijzer: words (tax on a payment) that make a
     question the topic's whatever subject it names, unless the entry the question points
-    to deals with the aspect itself (its texts use one of them)."""
+    to deals with the aspect itself (its title, answer, questions or keywords use one of them; not its details)."""
 
     def __init__(self, entries: Sequence[Entry]) -> None:
         self._topics = [
@@ -45,7 +47,7 @@ class Aspects:
             parts = (
                 part
                 for t in entry.texts.values()
-                for part in (t.title, t.answer, t.details, *t.questions, *t.keywords)
+                for part in (t.title, t.answer, *t.questions, *t.keywords)
             )
             known = entry.outside or any(runs.any_in(fold(part).split()) for part in parts)
             self._dealt[key] = known
