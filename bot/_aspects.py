@@ -21,7 +21,8 @@ from bot._text import fold
 class Aspects:
     """The `aspects` of the topics outside Wegwijzer: words (tax on a payment) that make a
     question the topic's whatever subject it names, unless the entry the question points
-    to deals with the aspect itself (its title, answer, questions or keywords use one of them; not its details)."""
+    to deals with the aspect itself (its title, answer, questions or keywords use one of
+    them; its details do not count)."""
 
     def __init__(self, entries: Sequence[Entry]) -> None:
         self._topics = [
