@@ -411,7 +411,7 @@ def test_did_you_mean_never_points_to_112() -> None:
     # what a "did you mean" shows.
     kb = load_knowledge_base(Path(__file__).resolve().parent.parent / "knowledge")
     engine = Engine(kb, semantic=False)
-    question = "wie kan ik bellen"
+    question = "als vertrouwenspersoon bellen"
     reply = engine.ask(question)
     assert reply.kind is ReplyKind.CLARIFY
     assert any(c.action == "entry:vp-melder-in-gevaar" for c in reply.choices)
