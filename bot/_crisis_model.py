@@ -47,7 +47,11 @@ CONCEPTS_FILE = Path("lexicon") / "crisis_concepts.yaml"
 #: crises found instead of 1,109, 81 false alarms of 2,596 instead of 68 (most of the
 #: difference in hard_negatives.yaml); on the real tune and tune2 questions, which the
 #: model never sees, no false alarm at 0.55 or above.
-DEFAULT_THRESHOLD = 0.6
+#: Raised to 0.63 in round 19 of issue 11, with corpus21 trained in. Against the model
+#: without corpus21 at 0.6, on the held-out batches: 491 -> 496 of 600 crises found, false
+#: alarms 28 -> 26 of 660; false alarms on the real tuning sets 24 -> 22. At 0.6 it found
+#: 501 but raised 26 there, and an alarm on an out-of-scope question also fails that.
+DEFAULT_THRESHOLD = 0.63
 #: Largest model file read (a generated file; this only guards against accidents).
 MAX_MODEL_BYTES = 4 * 1024 * 1024
 _STOP = STOPWORDS["nl"] | STOPWORDS["en"]

@@ -736,7 +736,7 @@ RECORDED_BATCHES = [
     ("crisis_examples", "corpus12.yaml", 89, 0),
     ("crisis_examples", "corpus13.yaml", 42, 0),
     ("crisis_examples", "corpus14.yaml", 39, 0),
-    ("crisis_heldout", "round6.yaml", 19, 0),
+    ("crisis_heldout", "round6.yaml", 18, 0),
     ("crisis_heldout", "round6b.yaml", 9, 0),
     ("crisis_examples", "corpus15.yaml", 60, 0),
     ("crisis_heldout", "round7.yaml", 19, 3),
@@ -744,19 +744,19 @@ RECORDED_BATCHES = [
     ("crisis_heldout", "round8b.yaml", 5, 2),
     ("crisis_heldout", "round9.yaml", 28, 0),
     ("crisis_heldout", "round9b.yaml", 10, 1),
-    ("crisis_heldout", "round10.yaml", 26, 3),
+    ("crisis_heldout", "round10.yaml", 25, 3),
     ("crisis_heldout", "round10b.yaml", 14, 0),
     ("crisis_heldout", "round10c.yaml", 12, 2),
     ("crisis_heldout", "round13.yaml", 27, 2),
     ("crisis_heldout", "round17.yaml", 25, 2),
-    ("crisis_heldout", "round18.yaml", 26, 0),
+    ("crisis_heldout", "round18.yaml", 25, 0),
     ("crisis_examples", "corpus18.yaml", 60, 0),
-    # Round 19: corpus21 found 10 more held-out crises and lost this one (22 -> 21).
+    # Round 19: corpus21 (model at 0.63) found 5 more held-out crises and lost this one.
     ("crisis_heldout", "round19.yaml", 21, 2),
     ("crisis_examples", "corpus19.yaml", 60, 0),
     ("crisis_heldout", "round20.yaml", 17, 0),
-    ("crisis_heldout", "corpus20.yaml", 48, 4),
-    ("crisis_heldout", "round21.yaml", 16, 0),
+    ("crisis_heldout", "corpus20.yaml", 47, 4),
+    ("crisis_heldout", "round21.yaml", 15, 0),
     ("crisis_examples", "corpus21.yaml", 60, 0),
 ]
 
@@ -781,8 +781,7 @@ def test_long_ordinary_letters_do_not_add_up_to_a_crisis(bundled: Engine) -> Non
     15 of 2,451 (0.61%) after round 18's corpus19, kept for its crises (held-out +6); 17 of
     2,523 (0.67%) with tune24, whose two (lying awake over work, "told me to lie. Now what?")
     negatives in their spirit did not remove on balance (2 fixed, 2 new, 2 held-out crises
-    fewer); 19 (0.75%) with round 19's corpus21, kept for its crises (held-out 491 -> 501 of
-    600, their false alarms 28 -> 26 of 660)."""
+    fewer); 15 (0.59%) with round 19's corpus21 and the model's threshold at 0.63."""
     model = bundled.crisis.model
     assert model is not None
     alarms, ordinary = [], 0
@@ -797,5 +796,5 @@ def test_long_ordinary_letters_do_not_add_up_to_a_crisis(bundled: Engine) -> Non
             if model.probability(text) >= model.threshold:
                 alarms.append(text)
     assert ordinary > 2000
-    assert len(alarms) <= 0.0076 * ordinary
+    assert len(alarms) <= 0.0065 * ordinary
     assert all(len(t.split()) <= 150 for t in alarms)
