@@ -50,7 +50,7 @@ CONCEPTS_FILE = Path("lexicon") / "crisis_concepts.yaml"
 #: Raised to 0.63 in round 19 of issue 11, with corpus21 trained in. Against the model
 #: without corpus21 at 0.6, on the held-out batches: 491 -> 496 of 600 crises found, false
 #: alarms 28 -> 26 of 660; false alarms on the real tuning sets 24 -> 22. At 0.6 it found
-#: 501 but raised 26 there, and an alarm on an out-of-scope question also fails that.
+#: 501 but raised 26 there; an alarm on an out-of-scope question also fails it as such.
 DEFAULT_THRESHOLD = 0.63
 #: Largest model file read (a generated file; this only guards against accidents).
 MAX_MODEL_BYTES = 4 * 1024 * 1024
