@@ -21,7 +21,7 @@ from bot._crisis_model import (
 )
 from bot._engine import Engine
 from bot._kb import KnowledgeBase, Problem
-from bot._semantic import VECTORS_FILE, missing_vectors
+from bot._semantic import VECTORS_FILE, missing_vectors, probe_outdated
 from bot._types import LANGS, Reply, ReplyKind
 from bot._yaml import YamlProblem, load_yaml_file
 
@@ -78,6 +78,16 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
                 0,
                 f"{missing} phrasing(s) have no stored vector and are embedded at every "
                 "start: run `wegwijzer kb embed`",
+                "warning",
+            )
+        )
+    if probe_outdated(kb):
+        problems.append(
+            Problem(
+                f"knowledge/{VECTORS_FILE}",
+                0,
+                "the crisis examples changed since the crisis probe was stored, so it is "
+                "fitted at every start: run `wegwijzer kb embed`",
                 "warning",
             )
         )

@@ -13,7 +13,8 @@ answer outright, and the rules on what it says are in `bot._decide` and `bot._en
 - a message no answer fits that reads like the crisis examples gets 112/113 first; so
   does one that reads a little less like them (JOINT_AT, JOINT_LEAD) when the crisis
   model also finds it close to a crisis (JOINT_PROBABILITY, under its own threshold):
-  each signal alone is short, the two together are rarely wrong (bench/crisis_combo.py).
+  each signal alone is short, the two together are rarely wrong (bench/crisis_combo.py);
+  and so does a short one that `bot._crisis_probe` reads as a crisis.
 
 About 10 to 30 ms per question it reads, on one core. The vectors of the phrasings and crisis
 examples are computed ahead by `wegwijzer kb embed` and kept in
@@ -38,6 +39,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from bot._crisis_model import ModelProblem, read_examples
+from bot._crisis_probe import PROBE_AT, PROBE_PROBABILITY, Probe, fit_probe, probe_key
 from bot._kb import Entry, KnowledgeBase
 from bot._text import fold
 from bot._types import LANGS
@@ -217,6 +219,8 @@ class Stored:
 
     rows: Mapping[str, int]
     matrix: NDArray[np.float16]
+    #: The crisis probe fitted from the stored example vectors, with its `probe_key`.
+    probe: tuple[str, Probe] | None = None
 
     def get(self, key: str) -> Vectors | None:
         row = self.rows.get(key)
@@ -246,26 +250,45 @@ def _read(path: Path, mtime: int, size: int, model: str) -> Stored:
                 return _NONE
             keys = np.asarray(data["keys"], dtype=str)
             matrix = np.asarray(data["vectors"], dtype=np.float16)
+            probe = (
+                (str(data["probe_key"]), Probe.from_array(np.asarray(data["probe"], np.float32)))
+                if "probe" in data.files and "probe_key" in data.files
+                else None
+            )
     except (OSError, KeyError, ValueError):
         return _NONE
     # write_vectors sorts the keys; a file that is not sorted is not one of ours.
     if matrix.ndim != 2 or len(matrix) != len(keys) or bool(np.any(keys[1:] < keys[:-1])):
         return _NONE
     matrix.setflags(write=False)
-    return Stored(SortedKeys(keys), matrix)
+    return Stored(SortedKeys(keys), matrix, probe)
 
 
-def write_vectors(path: Path, model: str, vectors: Mapping[str, Vectors]) -> None:
+def write_vectors(
+    path: Path, model: str, vectors: Mapping[str, Vectors], probe: tuple[str, Probe] | None = None
+) -> None:
     keys = sorted(vectors)
     rows = np.vstack([vectors[k] for k in keys]).astype(np.float16) if keys else np.zeros((0, 0))
     tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, model=np.str_(model), keys=np.array(keys), vectors=rows)
+    if probe is None:
+        np.savez_compressed(tmp, model=np.str_(model), keys=np.array(keys), vectors=rows)
+    else:
+        np.savez_compressed(
+            tmp,
+            model=np.str_(model),
+            keys=np.array(keys),
+            vectors=rows,
+            probe_key=np.str_(probe[0]),
+            probe=probe[1].to_array(),
+        )
     tmp.replace(path)
 
 
 # Vectors computed in this process, so that reloading the knowledge base (or the tests'
 # many engines) embeds a phrasing once. Knowledge-base text only, never a message.
 _COMPUTED: dict[str, Vectors] = {}
+# Crisis probes fitted in this process (when none was stored), by `probe_key`.
+_FITTED: dict[str, Probe | None] = {}
 
 
 def read_part(text: str) -> str:
@@ -346,6 +369,9 @@ class SemanticCheck:
         self._rows = rows[:n]
         self._crisis_rows = rows[n : n + len(crises)]
         self._other_rows = rows[n + len(crises) :]
+        self._probe = _probe_for(
+            stored, (crises, others), self._matrix, self._crisis_rows, self._other_rows
+        )
         # The vectors of the texts of the message being read, by a hash of each: a long
         # message's whole text is compared again after its question sentences (for the
         # crisis look and `reach`), and a read costs ~2 ms a word. Memory only, emptied
@@ -411,14 +437,27 @@ class SemanticCheck:
     def crisis_like(self, text: str, probability: float | None) -> bool:
         """Whether `text` is closest to a crisis example, by CRISIS_AT and by CRISIS_LEAD
         over every non-crisis example (the hard negatives among them); or, when the crisis
-        model gives it `probability` JOINT_PROBABILITY or more, by JOINT_AT and JOINT_LEAD.
-        Not read at all below LOOK_FLOOR; `probability` is None without a crisis model."""
+        model gives it `probability` JOINT_PROBABILITY or more, by JOINT_AT and JOINT_LEAD;
+        or, at PROBE_PROBABILITY or more, for a message the model reads whole, by the
+        crisis probe. Not read at all below LOOK_FLOOR; `probability` is None without a
+        crisis model."""
         if not len(self._crisis_rows) or not len(self._other_rows):
             return False
         if probability is not None and probability < LOOK_FLOOR:
             return False
         joint = probability is not None and probability >= JOINT_PROBABILITY
         query = self._embed(text)
+        if (
+            self._probe is not None
+            and probability is not None
+            and probability >= PROBE_PROBABILITY
+            # The probe learned from short examples (99% of 40 words or fewer); on a long
+            # story's last words it raised 7 alarms in the real sets, all stories of 83
+            # words or more about harassment, and no crisis more.
+            and len(text.split()) <= _READ_WORDS
+            and self._probe.probability(query) >= PROBE_AT
+        ):
+            return True
         crisis = self._best(self._crisis_rows, query)
         if crisis < (min(CRISIS_AT, JOINT_AT) if joint else CRISIS_AT):
             return False
@@ -426,6 +465,31 @@ class SemanticCheck:
         if crisis >= CRISIS_AT and lead >= CRISIS_LEAD:
             return True
         return joint and crisis >= JOINT_AT and lead >= JOINT_LEAD
+
+
+def _examples_key(examples: tuple[Sequence[str], Sequence[str]]) -> str:
+    crises, others = examples
+    return probe_key([digest(t) for t in crises], [digest(t) for t in others])
+
+
+def _probe_for(
+    stored: Stored,
+    examples: tuple[Sequence[str], Sequence[str]],
+    matrix: NDArray[np.float16],
+    crisis_rows: NDArray[np.int64],
+    other_rows: NDArray[np.int64],
+) -> Probe | None:
+    """The stored crisis probe when it was fitted from these examples, else one fitted
+    now (once per process)."""
+    key = _examples_key(examples)
+    if stored.probe is not None and stored.probe[0] == key:
+        return stored.probe[1]
+    if key not in _FITTED:
+        _FITTED[key] = fit_probe(
+            matrix[crisis_rows].astype(np.float32), matrix[other_rows].astype(np.float32)
+        )
+        log.info("fitted the crisis probe at start: `wegwijzer kb embed` stores it")
+    return _FITTED[key]
 
 
 def load_check(root: Path, entries: Sequence[Entry]) -> SemanticCheck | None:
@@ -473,9 +537,13 @@ def embed_knowledge(kb: KnowledgeBase) -> tuple[int, int]:
     texts = sorted(knowledge_texts(kb))
     new = sum(1 for t in texts if digest(t) not in stored.rows)
     matrix, rows = rows_for(texts, stored, embedder)
-    write_vectors(
-        path, embedder.name, {digest(t): matrix[r] for t, r in zip(texts, rows, strict=True)}
+    vectors = {digest(t): matrix[r] for t, r in zip(texts, rows, strict=True)}
+    examples = _examples(kb.root)
+    crises, others = (
+        np.array([vectors[digest(t)] for t in group], dtype=np.float32) for group in examples
     )
+    probe = fit_probe(crises, others)
+    write_vectors(path, embedder.name, vectors, (_examples_key(examples), probe) if probe else None)
     return len(texts), new
 
 
@@ -486,3 +554,14 @@ def missing_vectors(kb: KnowledgeBase) -> int:
         return 0
     stored = read_vectors(kb.root / VECTORS_FILE, embedder.name)
     return sum(1 for t in knowledge_texts(kb) if digest(t) not in stored.rows)
+
+
+def probe_outdated(kb: KnowledgeBase) -> bool:
+    """Whether the stored crisis probe was fitted from other examples than `kb`'s (it is
+    then fitted again at every start; False when the model is not installed)."""
+    embedder = load_embedder()
+    crises, others = _examples(kb.root)
+    if embedder is None or not crises or not others:
+        return False
+    probe = read_vectors(kb.root / VECTORS_FILE, embedder.name).probe
+    return probe is None or probe[0] != _examples_key((crises, others))

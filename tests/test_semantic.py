@@ -437,9 +437,12 @@ def test_crisis_look_with_the_model_fires_where_each_signal_alone_is_short(
 
 
 def test_crisis_look_with_the_model_needs_both_signals(engine: Engine) -> None:
-    """A message as close to the crisis examples whose crisis probability is low stays a
-    "don't know"; a question the engine answers is answered, not met with 112/113."""
-    low = engine.ask("Ik ben totaal op en ik wil niet meer")
-    assert low.crisis is None
+    """A message as close to the crisis examples whose crisis probability is low is no
+    crisis by the look; a question the engine answers is answered, not met with 112/113."""
+    check = engine.decider.check
+    assert check is not None
+    analysis = engine.reader.read("Ik ben totaal op en ik wil niet meer")
+    assert not check.crisis_like(analysis.topic, LOOK_FLOOR)
+    check.forget()
     answered = engine.ask("Ik ben opgebrand en wil niet meer naar kantoor, wat nu?")
     assert answered.crisis is None and answered.kind is ReplyKind.ANSWER
