@@ -266,6 +266,16 @@ class Engine(Commands):
             state.lang = state.lang or lang
         check = self.decider.check
         if (
+            decision.outcome == "answer"
+            and best is not None
+            and check is not None
+            and not crisis.excluded
+            and check.probe_crisis(analysis.topic, crisis.probability)
+        ):
+            # An answer fits, but the crisis probe reads danger: as when the crisis model
+            # alone sees it, the numbers come first and the answer under them.
+            return self._under_notice(best.entry, state, lang, decision.confidence)
+        if (
             decision.outcome != "answer"
             and check is not None
             and not crisis.excluded
@@ -439,8 +449,12 @@ class Engine(Commands):
         best = decision.best
         if best is None or decision.outcome != "answer":
             return self._crisis(lang, state, text, guess, "crisis_unsure", decision)
+        return self._under_notice(best.entry, state, lang, decision.confidence)
+
+    def _under_notice(self, entry: Entry, state: State, lang: Lang, confidence: float) -> Reply:
+        """An entry's answer with 112/113 above it."""
         notice = self._crisis_notice(lang)
-        reply = self._entry_reply(best.entry, state, lang, decision.confidence, crisis=notice)
+        reply = self._entry_reply(entry, state, lang, confidence, crisis=notice)
         routes = ("emergency", *[r for r in reply.routes if r != "emergency"])
         return replace(reply, routes=routes)
 

@@ -434,6 +434,21 @@ class SemanticCheck:
         (best, first), (_, second) = ranked[0], ranked[1]
         return View(scores, best, first, first - second, inside[0] - near, near)
 
+    def probe_crisis(self, text: str, probability: float | None) -> bool:
+        """Whether the crisis probe reads `text` as a crisis; asked only when the crisis
+        model gives it PROBE_PROBABILITY or more, and of a message the model reads whole."""
+        if (
+            self._probe is None
+            or probability is None
+            or probability < PROBE_PROBABILITY
+            # The probe learned from short examples (99% of 40 words or fewer); on a long
+            # story's last words it raised 7 alarms in the real sets, all stories of 83
+            # words or more about harassment, and no crisis more.
+            or len(text.split()) > _READ_WORDS
+        ):
+            return False
+        return self._probe.probability(self._embed(text)) >= PROBE_AT
+
     def crisis_like(self, text: str, probability: float | None) -> bool:
         """Whether `text` is closest to a crisis example, by CRISIS_AT and by CRISIS_LEAD
         over every non-crisis example (the hard negatives among them); or, when the crisis
@@ -446,18 +461,9 @@ class SemanticCheck:
         if probability is not None and probability < LOOK_FLOOR:
             return False
         joint = probability is not None and probability >= JOINT_PROBABILITY
-        query = self._embed(text)
-        if (
-            self._probe is not None
-            and probability is not None
-            and probability >= PROBE_PROBABILITY
-            # The probe learned from short examples (99% of 40 words or fewer); on a long
-            # story's last words it raised 7 alarms in the real sets, all stories of 83
-            # words or more about harassment, and no crisis more.
-            and len(text.split()) <= _READ_WORDS
-            and self._probe.probability(query) >= PROBE_AT
-        ):
+        if self.probe_crisis(text, probability):
             return True
+        query = self._embed(text)
         crisis = self._best(self._crisis_rows, query)
         if crisis < (min(CRISIS_AT, JOINT_AT) if joint else CRISIS_AT):
             return False
