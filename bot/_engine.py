@@ -270,7 +270,7 @@ class Engine(Commands):
             and best is not None
             and check is not None
             and not crisis.excluded
-            and check.probe_crisis(analysis.topic, crisis.probability)
+            and check.probe_crisis(analysis.topic, crisis.probability, answered=True)
         ):
             # An answer fits, but the crisis probe reads danger: as when the crisis model
             # alone sees it, the numbers come first and the answer under them.

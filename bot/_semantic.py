@@ -39,7 +39,14 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from bot._crisis_model import ModelProblem, read_examples
-from bot._crisis_probe import PROBE_AT, PROBE_PROBABILITY, Probe, fit_probe, probe_key
+from bot._crisis_probe import (
+    PROBE_ANSWERED_PROBABILITY,
+    PROBE_AT,
+    PROBE_PROBABILITY,
+    Probe,
+    fit_probe,
+    probe_key,
+)
 from bot._kb import Entry, KnowledgeBase
 from bot._text import fold
 from bot._types import LANGS
@@ -434,13 +441,15 @@ class SemanticCheck:
         (best, first), (_, second) = ranked[0], ranked[1]
         return View(scores, best, first, first - second, inside[0] - near, near)
 
-    def probe_crisis(self, text: str, probability: float | None) -> bool:
+    def probe_crisis(self, text: str, probability: float | None, *, answered: bool = False) -> bool:
         """Whether the crisis probe reads `text` as a crisis; asked only when the crisis
-        model gives it PROBE_PROBABILITY or more, and of a message the model reads whole."""
+        model gives it PROBE_PROBABILITY or more (PROBE_ANSWERED_PROBABILITY when an
+        answer fits), and of a message the model reads whole."""
+        floor = PROBE_ANSWERED_PROBABILITY if answered else PROBE_PROBABILITY
         if (
             self._probe is None
             or probability is None
-            or probability < PROBE_PROBABILITY
+            or probability < floor
             # The probe learned from short examples (99% of 40 words or fewer); on a long
             # story's last words it raised 7 alarms in the real sets, all stories of 83
             # words or more about harassment, and no crisis more.

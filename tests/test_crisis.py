@@ -729,8 +729,8 @@ def test_the_phrases_themselves_still_count(detector: CrisisDetector, text: str)
 # written, no false alarm; corpus20 was kept out of training (its header says why) and is
 # held out too: 46 of 60, 4 of 90 false alarms.
 RECORDED_BATCHES = [
-    # Round 20: the crisis probe (bot/_crisis_probe.py) found 30 more held-out crises (25
-    # that no answer fits, 5 answered under the numbers) and raised 3 alarms more (round18,
+    # Round 20: the crisis probe (bot/_crisis_probe.py) found 29 more held-out crises (25
+    # that no answer fits, 4 answered under the numbers) and raised 3 alarms more (round18,
     # round19, round20: fire doors, a farewell mail, a scraped hand).
     ("crisis_heldout", "round4.yaml", 50, 3),
     ("crisis_heldout", "round4b.yaml", 21, 1),
@@ -757,7 +757,7 @@ RECORDED_BATCHES = [
     # Round 19: corpus21 (model at 0.63) found 5 more held-out crises and lost this one.
     ("crisis_heldout", "round19.yaml", 23, 3),
     ("crisis_examples", "corpus19.yaml", 60, 0),
-    ("crisis_heldout", "round20.yaml", 23, 1),
+    ("crisis_heldout", "round20.yaml", 22, 1),
     ("crisis_heldout", "corpus20.yaml", 49, 4),
     ("crisis_heldout", "round21.yaml", 17, 0),
     ("crisis_heldout", "round22.yaml", 21, 1),

@@ -178,7 +178,8 @@ def test_an_answered_message_the_probe_reads_as_a_crisis_keeps_its_answer(
 ) -> None:
     """Where an answer fits, only the probe is asked (not the nearest-example look): the
     numbers come first and the answer under them, as when the crisis model alone sees
-    danger. Held-out batches at round 20: 5 crises found this way, no false alarm."""
+    danger; the crisis model's floor is higher there. Held-out batches at round 20: 4
+    crises found this way, no false alarm."""
     check, model = _check(engine), engine.crisis.model
     assert model is not None
     found = alarms = 0
@@ -192,7 +193,7 @@ def test_an_answered_message_the_probe_reads_as_a_crisis_keeps_its_answer(
                     continue
                 decision, _ = engine.decider.decide_message(analysis, engine.reader, None)
                 if decision.outcome != "answer" or not check.probe_crisis(
-                    analysis.topic, probability
+                    analysis.topic, probability, answered=True
                 ):
                     check.forget()
                     continue

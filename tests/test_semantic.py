@@ -391,8 +391,9 @@ def test_crisis_look_is_not_read_where_the_crisis_model_sees_nothing(
 
 
 def test_crisis_the_sentence_model_alone_sees_gets_the_numbers_first(engine: Engine) -> None:
-    """In the held-out batches, a crisis neither the phrases nor the crisis model saw,
-    and no answer fits, still gets 112/113 first; a plain engine does not."""
+    """In the held-out batches, a crisis neither the phrases nor the crisis model saw
+    still gets 112/113 first (where an answer fits, the answer under them: the crisis
+    probe); a plain engine does not."""
     plain = Engine(engine.kb, semantic=False)
     seen = 0
     for path in sorted((KNOWLEDGE / "crisis_heldout").glob("*.yaml")):
@@ -401,7 +402,7 @@ def test_crisis_the_sentence_model_alone_sees_gets_the_numbers_first(engine: Eng
                 continue
             reply = engine.ask(text)
             if reply.crisis is not None:
-                assert reply.kind is ReplyKind.CRISIS
+                assert reply.kind in (ReplyKind.CRISIS, ReplyKind.ANSWER)
                 assert reply.routes[0] == "emergency"
                 assert plain.ask(text).crisis is None
                 seen += 1
