@@ -732,6 +732,8 @@ RECORDED_BATCHES = [
     # Round 20: the crisis probe (bot/_crisis_probe.py) found 29 more held-out crises (25
     # that no answer fits, 4 answered under the numbers) and raised 3 alarms more (round18,
     # round19, round20: fire doors, a farewell mail, a scraped hand).
+    # Then corpus22 (training): 9 more found and one lost (round9), false alarms moved
+    # between batches (corpus20 and round19 one fewer, round7 and round8b one more).
     ("crisis_heldout", "round4.yaml", 50, 3),
     ("crisis_heldout", "round4b.yaml", 21, 1),
     ("crisis_heldout", "round5.yaml", 38, 2),
@@ -742,27 +744,30 @@ RECORDED_BATCHES = [
     ("crisis_heldout", "round6.yaml", 18, 0),
     ("crisis_heldout", "round6b.yaml", 10, 0),
     ("crisis_examples", "corpus15.yaml", 60, 0),
-    ("crisis_heldout", "round7.yaml", 19, 3),
+    ("crisis_heldout", "round7.yaml", 20, 3),
     ("crisis_heldout", "round8.yaml", 16, 0),
     ("crisis_heldout", "round8b.yaml", 5, 2),
-    ("crisis_heldout", "round9.yaml", 29, 0),
+    ("crisis_heldout", "round9.yaml", 28, 0),
     ("crisis_heldout", "round9b.yaml", 12, 1),
-    ("crisis_heldout", "round10.yaml", 26, 3),
+    ("crisis_heldout", "round10.yaml", 27, 3),
     ("crisis_heldout", "round10b.yaml", 14, 0),
-    ("crisis_heldout", "round10c.yaml", 12, 2),
+    ("crisis_heldout", "round10c.yaml", 13, 2),
     ("crisis_heldout", "round13.yaml", 28, 2),
-    ("crisis_heldout", "round17.yaml", 27, 2),
+    ("crisis_heldout", "round17.yaml", 28, 2),
     ("crisis_heldout", "round18.yaml", 29, 1),
     ("crisis_examples", "corpus18.yaml", 60, 0),
     # Round 19: corpus21 (model at 0.63) found 5 more held-out crises and lost this one.
-    ("crisis_heldout", "round19.yaml", 23, 3),
+    ("crisis_heldout", "round19.yaml", 24, 2),
     ("crisis_examples", "corpus19.yaml", 60, 0),
-    ("crisis_heldout", "round20.yaml", 22, 1),
-    ("crisis_heldout", "corpus20.yaml", 49, 4),
-    ("crisis_heldout", "round21.yaml", 17, 0),
-    ("crisis_heldout", "round22.yaml", 21, 1),
+    ("crisis_heldout", "round20.yaml", 23, 1),
+    ("crisis_heldout", "corpus20.yaml", 50, 3),
+    ("crisis_heldout", "round21.yaml", 18, 0),
+    ("crisis_heldout", "round22.yaml", 22, 1),
     ("crisis_heldout", "round22b.yaml", 9, 4),
     ("crisis_examples", "corpus21.yaml", 60, 0),
+    # corpus22: both alarms are phrase rules ("can't keep going like this", giving away
+    # furniture before a move abroad); the model learns from the examples, the rules do not.
+    ("crisis_examples", "corpus22.yaml", 60, 2),
 ]
 
 
