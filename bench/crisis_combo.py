@@ -43,30 +43,12 @@ import itertools
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import load_knowledge_base  # noqa: E402
-from bot._crisis import CrisisDetector  # noqa: E402
-from bot._crisis_model import (  # noqa: E402
-    DEFAULT_THRESHOLD,
-    example_files,
-    read_concepts,
-    read_example_file,
-    train,
-)
-from bot._engine import Engine  # noqa: E402
-from bot._semantic import (  # noqa: E402
-    CRISIS_AT,
-    CRISIS_LEAD,
-    VECTORS_FILE,
-    read_part,
-    read_vectors,
-    rows_for,
-)
-from bot._text import fold  # noqa: E402
+from bench._crisis_folds import read_folds  # noqa: E402
+from bot._crisis_model import DEFAULT_THRESHOLD  # noqa: E402
+from bot._semantic import CRISIS_AT, CRISIS_LEAD  # noqa: E402
 
 P_FLOORS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 C_FLOORS = (0.86, 0.87, 0.88, 0.89, 0.9)
@@ -77,68 +59,9 @@ FLOORS = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1)
 
 
 def main() -> None:
-    knowledge = ROOT / "knowledge"
-    kb = load_knowledge_base(knowledge)
-    engine = Engine(kb)
-    check = engine.decider.check
-    if check is None:
-        sys.exit("the sentence model is not installed")
-    embedder = check._embedder
-    stored = read_vectors(knowledge / VECTORS_FILE, embedder.name)
-    rules = CrisisDetector(
-        kb.crisis,
-        kb.crisis_exclusions,
-        kb.crisis_together,
-        scope=kb.crisis_scope,
-        known=engine.matcher.vocabulary,
-    )
-    concepts = read_concepts(knowledge)
-    paths = example_files(knowledge)
-    files = [read_example_file(p) for p in paths]
-
-    # Every example once: its file, its label, its own vector (as an example) and the
-    # vector of the message as the engine reads it.
-    texts: list[str] = []
-    owner: list[int] = []
-    label: list[bool] = []
-    for f, (crises, others) in enumerate(files):
-        for group, is_crisis in ((crises, True), (others, False)):
-            texts += group
-            owner += [f] * len(group)
-            label += [is_crisis] * len(group)
-
-    def vectors(keyed: list[str]) -> np.ndarray:
-        matrix, rows = rows_for(keyed, stored, embedder)
-        return matrix[rows].astype(np.float32)
-
-    examples = vectors([fold(t) for t in texts])
-    reads = [read_part(engine.reader.topic(t)) for t in texts]
-    queries = vectors(reads)
-    sims = queries @ examples.T
-    owner_a = np.array(owner)
-    label_a = np.array(label)
-
-    prob = np.zeros(len(texts))
-    cos = np.zeros(len(texts))
-    lead = np.zeros(len(texts))
-    fired = np.zeros(len(texts), dtype=bool)
-    excluded = np.zeros(len(texts), dtype=bool)
-    for f, path in enumerate(paths):
-        train_c = [t for g, (c, _) in enumerate(files) if g != f for t in c]
-        train_o = [t for g, (_, o) in enumerate(files) if g != f for t in o]
-        model = train(train_c, train_o, digest="", concepts=concepts)
-        mine = np.flatnonzero(owner_a == f)
-        rest = owner_a != f
-        crisis_cols = rest & label_a
-        other_cols = rest & ~label_a
-        for i in mine:
-            prob[i] = model.probability(texts[i])
-            best = float(sims[i, crisis_cols].max())
-            cos[i] = best
-            lead[i] = best - float(sims[i, other_cols].max())
-            fired[i] = rules.is_crisis(texts[i])
-            excluded[i] = rules.excluded(fold(texts[i]))
-        print(f"  {path.name}: done", file=sys.stderr)
+    folds = read_folds()
+    paths, label_a, prob, cos, lead = folds.paths, folds.label, folds.prob, folds.cos, folds.lead
+    fired, excluded = folds.fired, folds.excluded
 
     # What the new way may add to: examples the rules and the model both miss, and no
     # exclusion phrase (the engine skips the look for those).

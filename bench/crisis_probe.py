@@ -37,25 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import bot._crisis_probe as probe_module  # noqa: E402
-from bot import load_knowledge_base  # noqa: E402
-from bot._crisis import CrisisDetector  # noqa: E402
-from bot._crisis_model import (  # noqa: E402
-    DEFAULT_THRESHOLD,
-    example_files,
-    read_concepts,
-    read_example_file,
-    train,
-)
-from bot._engine import Engine  # noqa: E402
-from bot._semantic import (  # noqa: E402
-    CRISIS_AT,
-    CRISIS_LEAD,
-    VECTORS_FILE,
-    read_part,
-    read_vectors,
-    rows_for,
-)
-from bot._text import fold  # noqa: E402
+from bench._crisis_folds import read_folds  # noqa: E402
+from bot._crisis_model import DEFAULT_THRESHOLD  # noqa: E402
+from bot._semantic import CRISIS_AT, CRISIS_LEAD  # noqa: E402
 
 PENALTIES = (0.0003, 0.001, 0.003, 0.01)
 THRESHOLDS = (0.98, 0.99, 0.995, 0.998, 0.999)
@@ -63,57 +47,10 @@ FLOORS = (0.0, 0.05, 0.1, 0.2)
 
 
 def main() -> None:
-    knowledge = ROOT / "knowledge"
-    kb = load_knowledge_base(knowledge)
-    engine = Engine(kb)
-    check = engine.decider.check
-    if check is None:
-        sys.exit("the sentence model is not installed")
-    embedder = check._embedder
-    stored = read_vectors(knowledge / VECTORS_FILE, embedder.name)
-    rules = CrisisDetector(
-        kb.crisis,
-        kb.crisis_exclusions,
-        kb.crisis_together,
-        scope=kb.crisis_scope,
-        known=engine.matcher.vocabulary,
-    )
-    concepts = read_concepts(knowledge)
-    paths = example_files(knowledge)
-    files = [read_example_file(p) for p in paths]
-    texts: list[str] = []
-    owner: list[int] = []
-    label: list[bool] = []
-    for f, (crises, others) in enumerate(files):
-        for group, is_crisis in ((crises, True), (others, False)):
-            texts += group
-            owner += [f] * len(group)
-            label += [is_crisis] * len(group)
-
-    def vectors(keyed: list[str]) -> np.ndarray:
-        matrix, rows = rows_for(keyed, stored, embedder)
-        return matrix[rows].astype(np.float32)
-
-    # An example as a training row (its own text) and as a message (as the engine reads it).
-    examples = vectors([fold(t) for t in texts])
-    reads = vectors([read_part(engine.reader.topic(t)) for t in texts])
-    owner_a, label_a = np.array(owner), np.array(label)
-    prob = np.zeros(len(texts))
-    fired = np.zeros(len(texts), dtype=bool)
-    cos = np.zeros(len(texts))
-    lead = np.zeros(len(texts))
-    sims = reads @ examples.T
-    for f, path in enumerate(paths):
-        train_c = [t for g, (c, _) in enumerate(files) if g != f for t in c]
-        train_o = [t for g, (_, o) in enumerate(files) if g != f for t in o]
-        model = train(train_c, train_o, digest="", concepts=concepts)
-        mine = owner_a == f
-        for i in np.flatnonzero(mine):
-            prob[i] = model.probability(texts[i])
-            fired[i] = rules.is_crisis(texts[i]) or rules.excluded(fold(texts[i]))
-        cos[mine] = sims[np.ix_(mine, ~mine & label_a)].max(1)
-        lead[mine] = cos[mine] - sims[np.ix_(mine, ~mine & ~label_a)].max(1)
-        print(f"  {path.name}: done", file=sys.stderr)
+    folds = read_folds()
+    paths, owner_a, label_a, prob = folds.paths, folds.owner, folds.label, folds.prob
+    examples, reads, cos, lead = folds.examples, folds.reads, folds.cos, folds.lead
+    fired = folds.fired | folds.excluded
 
     open_ = ~fired & (prob < DEFAULT_THRESHOLD)
     today = open_ & (cos >= CRISIS_AT) & (lead >= CRISIS_LEAD)
@@ -127,7 +64,7 @@ def main() -> None:
     print(f"\n{'L2':>7} {'at':>6} {'floor':>5}  {'crises':>6} {'alarms':>6}")
     for penalty in PENALTIES:
         probe_module.L2 = penalty
-        score = np.zeros(len(texts))
+        score = np.zeros(len(folds.texts))
         for f in range(len(paths)):
             mine = owner_a == f
             fitted = probe_module.fit_probe(examples[~mine & label_a], examples[~mine & ~label_a])

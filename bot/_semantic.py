@@ -257,11 +257,9 @@ def _read(path: Path, mtime: int, size: int, model: str) -> Stored:
                 return _NONE
             keys = np.asarray(data["keys"], dtype=str)
             matrix = np.asarray(data["vectors"], dtype=np.float16)
-            probe = (
-                (str(data["probe_key"]), Probe.from_array(np.asarray(data["probe"], np.float32)))
-                if "probe" in data.files and "probe_key" in data.files
-                else None
-            )
+            # No probe: a file from before it, or one written without (an empty key).
+            key = str(data["probe_key"]) if "probe_key" in data.files else ""
+            probe = (key, Probe.from_array(np.asarray(data["probe"], np.float32))) if key else None
     except (OSError, KeyError, ValueError):
         return _NONE
     # write_vectors sorts the keys; a file that is not sorted is not one of ours.
@@ -276,18 +274,16 @@ def write_vectors(
 ) -> None:
     keys = sorted(vectors)
     rows = np.vstack([vectors[k] for k in keys]).astype(np.float16) if keys else np.zeros((0, 0))
+    key, weights = probe if probe else ("", Probe(np.zeros(0, np.float32), 0.0))
     tmp = path.with_suffix(".tmp.npz")
-    if probe is None:
-        np.savez_compressed(tmp, model=np.str_(model), keys=np.array(keys), vectors=rows)
-    else:
-        np.savez_compressed(
-            tmp,
-            model=np.str_(model),
-            keys=np.array(keys),
-            vectors=rows,
-            probe_key=np.str_(probe[0]),
-            probe=probe[1].to_array(),
-        )
+    np.savez_compressed(
+        tmp,
+        model=np.str_(model),
+        keys=np.array(keys),
+        vectors=rows,
+        probe_key=np.str_(key),
+        probe=weights.to_array(),
+    )
     tmp.replace(path)
 
 
@@ -325,11 +321,12 @@ def fit(text: str, embedder: Embedder, limit: int = READ_TOKENS) -> str:
 
 
 def rows_for(
-    texts: Sequence[str], stored: Stored, embedder: Embedder
+    texts: Sequence[str], stored: Stored, embedder: Embedder, keys: Sequence[str] | None = None
 ) -> tuple[NDArray[np.float16], NDArray[np.int64]]:
-    """A matrix holding every text's vector, and each text's row in it. The stored matrix
-    itself when all are stored; the ones that are not are embedded (once per process)."""
-    keys = [digest(t) for t in texts]
+    """A matrix holding every text's vector, and each text's row in it (`keys`: their
+    digests, when the caller has them). The stored matrix itself when all are stored; the
+    ones that are not are embedded (once per process)."""
+    keys = [digest(t) for t in texts] if keys is None else keys
     todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in stored.rows}
     missing = sorted((k, t) for k, t in todo.items() if k not in _COMPUTED)
     for start in range(0, len(missing), _BATCH):
@@ -369,16 +366,16 @@ class SemanticCheck:
         # text has a stored vector); an entry's phrasings are the rows
         # _rows[_start[i]:_start[i + 1]], the examples' rows follow.
         texts = [t for _, t in pairs] + crises + others
-        self._matrix, rows = rows_for(texts, stored, embedder)
+        keys = [digest(t) for t in texts]
+        self._matrix, rows = rows_for(texts, stored, embedder, keys)
         n = len(pairs)
         counts = np.bincount(np.array([i for i, _ in pairs], dtype=np.int64), minlength=self._size)
         self._start = np.concatenate([[0], np.cumsum(counts)])
         self._rows = rows[:n]
         self._crisis_rows = rows[n : n + len(crises)]
         self._other_rows = rows[n + len(crises) :]
-        self._probe = _probe_for(
-            stored, (crises, others), self._matrix, self._crisis_rows, self._other_rows
-        )
+        key = probe_key(keys[n : n + len(crises)], keys[n + len(crises) :])
+        self._probe = _probe_for(stored, key, self._matrix, self._crisis_rows, self._other_rows)
         # The vectors of the texts of the message being read, by a hash of each: a long
         # message's whole text is compared again after its question sentences (for the
         # crisis look and `reach`), and a read costs ~2 ms a word. Memory only, emptied
@@ -489,14 +486,13 @@ def _examples_key(examples: tuple[Sequence[str], Sequence[str]]) -> str:
 
 def _probe_for(
     stored: Stored,
-    examples: tuple[Sequence[str], Sequence[str]],
+    key: str,
     matrix: NDArray[np.float16],
     crisis_rows: NDArray[np.int64],
     other_rows: NDArray[np.int64],
 ) -> Probe | None:
-    """The stored crisis probe when it was fitted from these examples, else one fitted
-    now (once per process)."""
-    key = _examples_key(examples)
+    """The stored crisis probe when its `probe_key` is `key`, else one fitted now from
+    the example rows (once per process)."""
     if stored.probe is not None and stored.probe[0] == key:
         return stored.probe[1]
     if key not in _FITTED:

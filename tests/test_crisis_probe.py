@@ -4,6 +4,7 @@ bot/_semantic.py). The real model and the bundled examples: no stand-in."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from bot import Engine, ReplyKind, load_knowledge_base
+from bot._analysis import Analysis
 from bot._crisis_model import read_example_file, read_examples
 from bot._crisis_probe import PROBE_AT, PROBE_PROBABILITY, Probe, fit_probe
 from bot._kb import KnowledgeBase
@@ -97,13 +99,11 @@ def _probe_only(check: SemanticCheck, topic: str, probability: float) -> bool:
     return not without and check.crisis_like(topic, probability)
 
 
-def test_the_probe_finds_held_out_crises_the_other_signals_miss(engine: Engine) -> None:
-    """Over the held-out batches (never trained on), at round 20: 25 crises found by the
-    probe alone among those the rules and the crisis model miss, 3 false alarms (fire
-    doors, a farewell mail, a scraped hand). The bounds leave room, not slack to hide in."""
-    check, model = _check(engine), engine.crisis.model
+def _unflagged(engine: Engine) -> Iterator[tuple[str, Analysis, float, bool]]:
+    """Held-out messages neither the rules nor the crisis model flag: the text, its
+    analysis, the crisis model's probability and whether it is a crisis."""
+    model = engine.crisis.model
     assert model is not None
-    found = alarms = 0
     for path in sorted((KNOWLEDGE / "crisis_heldout").glob("*.yaml")):
         crises, others = read_example_file(path)
         for group, is_crisis in ((crises, True), (others, False)):
@@ -112,12 +112,23 @@ def test_the_probe_finds_held_out_crises_the_other_signals_miss(engine: Engine) 
                 if engine.crisis.signal(analysis.text, folded=analysis.folded) is not None:
                     continue
                 probability = model.probability(analysis.text, folded=analysis.folded)
-                if not PROBE_PROBABILITY <= probability < model.threshold:
-                    continue
-                hit = _probe_only(check, analysis.topic, probability)
-                check.forget()
-                found += hit and is_crisis
-                alarms += hit and not is_crisis
+                if probability < model.threshold:
+                    yield text, analysis, probability, is_crisis
+
+
+def test_the_probe_finds_held_out_crises_the_other_signals_miss(engine: Engine) -> None:
+    """Over the held-out batches (never trained on), at round 20: 25 crises found by the
+    probe alone among those the rules and the crisis model miss, 3 false alarms (fire
+    doors, a farewell mail, a scraped hand). The bounds leave room, not slack to hide in."""
+    check = _check(engine)
+    found = alarms = 0
+    for _, analysis, probability, is_crisis in _unflagged(engine):
+        if probability < PROBE_PROBABILITY:
+            continue
+        hit = _probe_only(check, analysis.topic, probability)
+        check.forget()
+        found += hit and is_crisis
+        alarms += hit and not is_crisis
     assert found >= 20
     assert alarms <= 5
 
@@ -180,28 +191,20 @@ def test_an_answered_message_the_probe_reads_as_a_crisis_keeps_its_answer(
     numbers come first and the answer under them, as when the crisis model alone sees
     danger; the crisis model's floor is higher there. Held-out batches at round 20: 4
     crises found this way, no false alarm."""
-    check, model = _check(engine), engine.crisis.model
-    assert model is not None
+    check = _check(engine)
     found = alarms = 0
-    for path in sorted((KNOWLEDGE / "crisis_heldout").glob("*.yaml")):
-        crises, others = read_example_file(path)
-        for group, is_crisis in ((crises, True), (others, False)):
-            for text in group:
-                analysis = engine.reader.read(text)
-                probability = model.probability(analysis.text, folded=analysis.folded)
-                if engine.crisis.signal(analysis.text, folded=analysis.folded) is not None:
-                    continue
-                decision, _ = engine.decider.decide_message(analysis, engine.reader, None)
-                if decision.outcome != "answer" or not check.probe_crisis(
-                    analysis.topic, probability, answered=True
-                ):
-                    check.forget()
-                    continue
-                check.forget()
-                reply = engine.ask(text)
-                assert reply.kind is ReplyKind.ANSWER and reply.crisis is not None
-                assert reply.routes[0] == "emergency"
-                found += is_crisis
-                alarms += not is_crisis
+    for text, analysis, probability, is_crisis in _unflagged(engine):
+        decision, _ = engine.decider.decide_message(analysis, engine.reader, None)
+        hit = decision.outcome == "answer" and check.probe_crisis(
+            analysis.topic, probability, answered=True
+        )
+        check.forget()
+        if not hit:
+            continue
+        reply = engine.ask(text)
+        assert reply.kind is ReplyKind.ANSWER and reply.crisis is not None
+        assert reply.routes[0] == "emergency"
+        found += is_crisis
+        alarms += not is_crisis
     assert found >= 3
     assert alarms <= 2
