@@ -63,11 +63,12 @@ def main() -> None:
     )
     print(f"\n{'L2':>7} {'at':>6} {'floor':>5}  {'crises':>6} {'alarms':>6}")
     for penalty in PENALTIES:
-        probe_module.L2 = penalty
         score = np.zeros(len(folds.texts))
         for f in range(len(paths)):
             mine = owner_a == f
-            fitted = probe_module.fit_probe(examples[~mine & label_a], examples[~mine & ~label_a])
+            fitted = probe_module.fit_probe(
+                examples[~mine & label_a], examples[~mine & ~label_a], penalty
+            )
             assert fitted is not None
             score[mine] = [fitted.probability(v) for v in reads[mine]]
         for at, floor in itertools.product(THRESHOLDS, FLOORS):

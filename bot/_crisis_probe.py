@@ -59,17 +59,21 @@ class Probe:
         return cls(np.asarray(row[:-1], dtype=np.float32), float(row[-1]))
 
 
-def probe_key(crisis_keys: Sequence[str], other_keys: Sequence[str]) -> str:
+def probe_key(crisis_keys: Sequence[str], other_keys: Sequence[str], l2: float = L2) -> str:
     """What a stored probe was fitted from: the examples' vector keys and the settings."""
-    h = hashlib.sha256(f"{L2} {_STEPS}\0".encode())
+    h = hashlib.sha256(f"{l2} {_STEPS}\0".encode())
     for label, keys in ((b"c", crisis_keys), (b"o", other_keys)):
         for key in sorted(set(keys)):
             h.update(label + key.encode() + b"\0")
     return h.hexdigest()[:24]
 
 
-def fit_probe(crises: NDArray[np.float32], others: NDArray[np.float32]) -> Probe | None:
-    """Fit by Newton's method, the two classes weighted equally; None without both."""
+def fit_probe(
+    crises: NDArray[np.float32], others: NDArray[np.float32], l2: float = L2
+) -> Probe | None:
+    """Fit by Newton's method, the two classes weighted equally; None without both.
+    (`bot._scope_probe` fits its own probe with this too: `crises` are then the
+    questions outside Wegwijzer.)"""
     if not len(crises) or not len(others):
         return None
     # float32 rows (7 MB for today's examples) and float64 sums: fitted at a start when
@@ -85,9 +89,9 @@ def fit_probe(crises: NDArray[np.float32], others: NDArray[np.float32]) -> Probe
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w + b, -30.0, 30.0)))
         r = sample * (p - y)
         s = sample * p * (1.0 - p)
-        grad = np.append(x.T @ r + L2 * w, r.sum())
+        grad = np.append(x.T @ r + l2 * w, r.sum())
         hess = np.empty((dim + 1, dim + 1))
-        hess[:dim, :dim] = (x * s[:, None].astype(np.float32)).T @ x + L2 * np.eye(dim)
+        hess[:dim, :dim] = (x * s[:, None].astype(np.float32)).T @ x + l2 * np.eye(dim)
         hess[:dim, dim] = hess[dim, :dim] = x.T @ s
         hess[dim, dim] = s.sum()
         step = np.linalg.solve(hess, grad)

@@ -47,6 +47,7 @@ from bot._aspects import Aspects
 from bot._kb import Entry
 from bot._match import Match, Matcher
 from bot._ranker import FloatArray as Scores
+from bot._scope_probe import SCOPE_CONFIDENCE
 from bot._semantic import SemanticCheck
 from bot._types import Lang
 
@@ -363,6 +364,11 @@ class Decider:
         best = main.best.entry if main.best is not None else None
         topic = self._aspects.owner(asks, best)
         if topic is None:
+            unsure = main.outcome != "unknown" and main.confidence < SCOPE_CONFIDENCE
+            # The best entry shares words with the question, but the question reads like
+            # the ones outside Wegwijzer: no good answer, rather than a guess.
+            if unsure and self.check is not None and self.check.outside_scope(a.topic):
+                return Decision("unknown", main.confidence, main.candidates, True), None
             return main, other
         lang_of: Lang = main.best.lang if main.best is not None else (lang or "nl")
         outside = Candidate(topic, 0.0, 0.0, 0.0, lang_of, False)

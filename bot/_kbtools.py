@@ -86,8 +86,8 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
             Problem(
                 f"knowledge/{VECTORS_FILE}",
                 0,
-                "the crisis examples changed since the crisis probe was stored, so it is "
-                "fitted at every start: run `wegwijzer kb embed`",
+                "the crisis examples or the labelled questions changed since the probes "
+                "were stored, so they are fitted at every start: run `wegwijzer kb embed`",
                 "warning",
             )
         )

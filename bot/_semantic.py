@@ -14,7 +14,9 @@ answer outright, and the rules on what it says are in `bot._decide` and `bot._en
   does one that reads a little less like them (JOINT_AT, JOINT_LEAD) when the crisis
   model also finds it close to a crisis (JOINT_PROBABILITY, under its own threshold):
   each signal alone is short, the two together are rarely wrong (bench/crisis_combo.py);
-  and so does a short one that `bot._crisis_probe` reads as a crisis.
+  and so does a short one that `bot._crisis_probe` reads as a crisis;
+- an answer the engine is not sure of, or a menu, that `bot._scope_probe` reads as a
+  question outside Wegwijzer becomes "no good answer".
 
 About 10 to 30 ms per question it reads, on one core. The vectors of the phrasings and crisis
 examples are computed ahead by `wegwijzer kb embed` and kept in
@@ -32,7 +34,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,6 +42,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from bot._crisis_model import ModelProblem, read_examples
 from bot._crisis_probe import (
+    L2,
     PROBE_ANSWERED_PROBABILITY,
     PROBE_AT,
     PROBE_PROBABILITY,
@@ -48,6 +51,8 @@ from bot._crisis_probe import (
     probe_key,
 )
 from bot._kb import Entry, KnowledgeBase
+from bot._scope_probe import L2 as SCOPE_L2
+from bot._scope_probe import SCOPE_AT, labelled_questions, set_files
 from bot._text import fold
 from bot._types import LANGS
 from bot._yaml import YamlProblem
@@ -228,6 +233,8 @@ class Stored:
     matrix: NDArray[np.float16]
     #: The crisis probe fitted from the stored example vectors, with its `probe_key`.
     probe: tuple[str, Probe] | None = None
+    #: The scope probe (`bot._scope_probe`), with its key.
+    scope: tuple[str, Probe] | None = None
 
     def get(self, key: str) -> Vectors | None:
         row = self.rows.get(key)
@@ -257,33 +264,38 @@ def _read(path: Path, mtime: int, size: int, model: str) -> Stored:
                 return _NONE
             keys = np.asarray(data["keys"], dtype=str)
             matrix = np.asarray(data["vectors"], dtype=np.float16)
-            # No probe: a file from before it, or one written without (an empty key).
-            key = str(data["probe_key"]) if "probe_key" in data.files else ""
-            probe = (key, Probe.from_array(np.asarray(data["probe"], np.float32))) if key else None
+            probe, scope = _stored_probe(data, "probe"), _stored_probe(data, "scope")
     except (OSError, KeyError, ValueError):
         return _NONE
     # write_vectors sorts the keys; a file that is not sorted is not one of ours.
     if matrix.ndim != 2 or len(matrix) != len(keys) or bool(np.any(keys[1:] < keys[:-1])):
         return _NONE
     matrix.setflags(write=False)
-    return Stored(SortedKeys(keys), matrix, probe)
+    return Stored(SortedKeys(keys), matrix, probe, scope)
+
+
+def _stored_probe(data: Mapping[str, NDArray[np.generic]], name: str) -> tuple[str, Probe] | None:
+    # None for a file from before that probe, or one written without it (an empty key).
+    key = str(data[f"{name}_key"]) if f"{name}_key" in data else ""
+    return (key, Probe.from_array(np.asarray(data[name], np.float32))) if key else None
 
 
 def write_vectors(
-    path: Path, model: str, vectors: Mapping[str, Vectors], probe: tuple[str, Probe] | None = None
+    path: Path,
+    model: str,
+    vectors: Mapping[str, Vectors],
+    probe: tuple[str, Probe] | None = None,
+    scope: tuple[str, Probe] | None = None,
 ) -> None:
     keys = sorted(vectors)
     rows = np.vstack([vectors[k] for k in keys]).astype(np.float16) if keys else np.zeros((0, 0))
-    key, weights = probe if probe else ("", Probe(np.zeros(0, np.float32), 0.0))
+    # Any: numpy's stub types the keyword arguments as its own `allow_pickle` flag.
+    arrays: dict[str, Any] = {}
+    for name, pair in (("probe", probe), ("scope", scope)):
+        key, weights = pair or ("", Probe(np.zeros(0, np.float32), 0.0))
+        arrays[f"{name}_key"], arrays[name] = np.array(key), weights.to_array()
     tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(
-        tmp,
-        model=np.str_(model),
-        keys=np.array(keys),
-        vectors=rows,
-        probe_key=np.str_(key),
-        probe=weights.to_array(),
-    )
+    np.savez_compressed(tmp, model=np.str_(model), keys=np.array(keys), vectors=rows, **arrays)
     tmp.replace(path)
 
 
@@ -356,26 +368,36 @@ class SemanticCheck:
         embedder: Embedder,
         stored: Stored,
         examples: tuple[Sequence[str], Sequence[str]] = ((), ()),
+        questions: tuple[Sequence[str], Sequence[str]] = ((), ()),
     ) -> None:
         pairs = phrasings(entries)
         crises, others = ([fold(t) for t in group] for group in examples)
         self._embedder = embedder
         self._size = len(entries)
         self._outside = [i for i, e in enumerate(entries) if e.outside]
-        # One matrix for phrasings and examples (the stored one, not a copy, when every
-        # text has a stored vector); an entry's phrasings are the rows
+        # One matrix for phrasings, examples and labelled questions (the stored one, not
+        # a copy, when every text has a stored vector); an entry's phrasings are the rows
         # _rows[_start[i]:_start[i + 1]], the examples' rows follow.
-        texts = [t for _, t in pairs] + crises + others
+        out, inside = scope_texts(entries, questions)
+        texts = [t for _, t in pairs] + crises + others + out + inside
         keys = [digest(t) for t in texts]
         self._matrix, rows = rows_for(texts, stored, embedder, keys)
         n = len(pairs)
         counts = np.bincount(np.array([i for i, _ in pairs], dtype=np.int64), minlength=self._size)
         self._start = np.concatenate([[0], np.cumsum(counts)])
         self._rows = rows[:n]
+        cut = n + len(crises) + len(others)
         self._crisis_rows = rows[n : n + len(crises)]
-        self._other_rows = rows[n + len(crises) :]
-        key = probe_key(keys[n : n + len(crises)], keys[n + len(crises) :])
-        self._probe = _probe_for(stored, key, self._matrix, self._crisis_rows, self._other_rows)
+        self._other_rows = rows[n + len(crises) : cut]
+        key = probe_key(keys[n : n + len(crises)], keys[n + len(crises) : cut])
+        self._probe = _probe_for(
+            stored.probe, key, self._matrix, (self._crisis_rows, self._other_rows)
+        )
+        self._scope: Probe | None = None
+        if questions[0] and questions[1]:
+            groups = (rows[cut : cut + len(out)], rows[cut + len(out) :])
+            key = probe_key(keys[cut : cut + len(out)], keys[cut + len(out) :], SCOPE_L2)
+            self._scope = _probe_for(stored.scope, key, self._matrix, groups, SCOPE_L2)
         # The vectors of the texts of the message being read, by a hash of each: a long
         # message's whole text is compared again after its question sentences (for the
         # crisis look and `reach`), and a read costs ~2 ms a word. Memory only, emptied
@@ -455,6 +477,10 @@ class SemanticCheck:
             return False
         return self._probe.probability(self._embed(text)) >= PROBE_AT
 
+    def outside_scope(self, text: str) -> bool:
+        """Whether the scope probe reads `text` as a question outside Wegwijzer."""
+        return self._scope is not None and self._scope.probability(self._embed(text)) >= SCOPE_AT
+
     def crisis_like(self, text: str, probability: float | None) -> bool:
         """Whether `text` is closest to a crisis example, by CRISIS_AT and by CRISIS_LEAD
         over every non-crisis example (the hard negatives among them); or, when the crisis
@@ -485,22 +511,57 @@ def _examples_key(examples: tuple[Sequence[str], Sequence[str]]) -> str:
 
 
 def _probe_for(
-    stored: Stored,
+    stored: tuple[str, Probe] | None,
     key: str,
     matrix: NDArray[np.float16],
-    crisis_rows: NDArray[np.int64],
-    other_rows: NDArray[np.int64],
+    groups: tuple[NDArray[np.int64], NDArray[np.int64]],
+    l2: float = L2,
 ) -> Probe | None:
-    """The stored crisis probe when its `probe_key` is `key`, else one fitted now from
-    the example rows (once per process)."""
-    if stored.probe is not None and stored.probe[0] == key:
-        return stored.probe[1]
+    """The `stored` probe when its key is `key`, else one fitted now from the rows of
+    its two `groups` (once per process)."""
+    if stored is not None and stored[0] == key:
+        return stored[1]
     if key not in _FITTED:
-        _FITTED[key] = fit_probe(
-            matrix[crisis_rows].astype(np.float32), matrix[other_rows].astype(np.float32)
-        )
-        log.info("fitted the crisis probe at start: `wegwijzer kb embed` stores it")
+        yes, no = (matrix[g].astype(np.float32) for g in groups)
+        _FITTED[key] = fit_probe(yes, no, l2)
+        log.info("fitted a probe at start: `wegwijzer kb embed` stores it")
     return _FITTED[key]
+
+
+def scope_texts(
+    entries: Sequence[Entry], questions: tuple[Sequence[str], Sequence[str]]
+) -> tuple[list[str], list[str]]:
+    """What the scope probe learns from: (outside, inside) texts. Outside: the
+    phrasings of topics outside Wegwijzer and the labelled questions outside it; inside:
+    every entry's phrasings and the questions it answers. None without questions."""
+    if not questions[0] or not questions[1]:
+        return [], []
+    out, inside = scope_phrasings(entries)
+    return out + list(questions[0]), inside + list(questions[1])
+
+
+def scope_phrasings(entries: Sequence[Entry]) -> tuple[list[str], list[str]]:
+    """The phrasings of topics outside Wegwijzer, and those of its entries (folded)."""
+    pairs = phrasings(entries)
+    out = [t for i, t in pairs if entries[i].outside]
+    return out, [t for i, t in pairs if not entries[i].outside]
+
+
+def _questions(root: Path) -> tuple[list[str], list[str]]:
+    """The labelled questions of `root` (`bot._scope_probe.SETS`), cut as the model reads
+    a message and not folded, as a message is read: a probe learned from folded
+    questions, and asked about unfolded messages, took 33 right answers instead of 2
+    (leaving one set out). (outside Wegwijzer, inside)."""
+    paths = set_files(root)
+    stamp = tuple((p, p.stat().st_mtime_ns, p.stat().st_size) for p in paths if p.is_file())
+    return _questions_read(stamp)
+
+
+@functools.lru_cache(maxsize=2)
+def _questions_read(stamp: tuple[tuple[Path, int, int], ...]) -> tuple[list[str], list[str]]:
+    # Cached by the files' times and sizes: the tests build many engines on one folder.
+    out, inside = labelled_questions([p for p, _, _ in stamp])
+    return [read_part(q) for q in out], [read_part(q) for q in inside]
 
 
 def load_check(root: Path, entries: Sequence[Entry]) -> SemanticCheck | None:
@@ -510,7 +571,7 @@ def load_check(root: Path, entries: Sequence[Entry]) -> SemanticCheck | None:
     if embedder is None:
         return None
     stored = read_vectors(root / VECTORS_FILE, embedder.name)
-    return SemanticCheck(entries, embedder, stored, _examples(root))
+    return SemanticCheck(entries, embedder, stored, _examples(root), _questions(root))
 
 
 def _examples(root: Path) -> tuple[list[str], list[str]]:
@@ -523,12 +584,15 @@ def _examples(root: Path) -> tuple[list[str], list[str]]:
 
 
 def knowledge_texts(kb: KnowledgeBase) -> set[str]:
-    """Every folded text of `kb` that has a vector: the phrasings of its entries and
-    outside topics, and its crisis and non-crisis examples."""
+    """Every text of `kb` that has a vector: the phrasings of its entries and outside
+    topics and its crisis and non-crisis examples (folded), and its labelled questions."""
     crises, others = _examples(kb.root)
-    return {t for _, t in phrasings((*kb.entries, *kb.elsewhere))} | {
-        fold(t) for t in (*crises, *others)
-    }
+    out, inside = _questions(kb.root)
+    return (
+        {t for _, t in phrasings((*kb.entries, *kb.elsewhere))}
+        | {fold(t) for t in (*crises, *others)}
+        | {*out, *inside}
+    )
 
 
 def embed_knowledge(kb: KnowledgeBase) -> tuple[int, int]:
@@ -554,8 +618,24 @@ def embed_knowledge(kb: KnowledgeBase) -> tuple[int, int]:
         np.array([vectors[digest(t)] for t in group], dtype=np.float32) for group in examples
     )
     probe = fit_probe(crises, others)
-    write_vectors(path, embedder.name, vectors, (_examples_key(examples), probe) if probe else None)
+    out, inside = scope_texts((*kb.entries, *kb.elsewhere), _questions(kb.root))
+    scope = fit_probe(_stack(vectors, out), _stack(vectors, inside), SCOPE_L2)
+    write_vectors(
+        path,
+        embedder.name,
+        vectors,
+        (_examples_key(examples), probe) if probe else None,
+        (_scope_key(out, inside), scope) if scope else None,
+    )
     return len(texts), new
+
+
+def _stack(vectors: Mapping[str, Vectors], texts: Sequence[str]) -> NDArray[np.float32]:
+    return np.array([vectors[digest(t)] for t in texts], dtype=np.float32).reshape(len(texts), -1)
+
+
+def _scope_key(out: Sequence[str], inside: Sequence[str]) -> str:
+    return probe_key([digest(t) for t in out], [digest(t) for t in inside], SCOPE_L2)
 
 
 def missing_vectors(kb: KnowledgeBase) -> int:
@@ -568,11 +648,16 @@ def missing_vectors(kb: KnowledgeBase) -> int:
 
 
 def probe_outdated(kb: KnowledgeBase) -> bool:
-    """Whether the stored crisis probe was fitted from other examples than `kb`'s (it is
-    then fitted again at every start; False when the model is not installed)."""
+    """Whether a stored probe (crisis, scope) was fitted from other examples or questions
+    than `kb`'s (it is then fitted again at every start; False without the model)."""
     embedder = load_embedder()
     crises, others = _examples(kb.root)
     if embedder is None or not crises or not others:
         return False
-    probe = read_vectors(kb.root / VECTORS_FILE, embedder.name).probe
-    return probe is None or probe[0] != _examples_key((crises, others))
+    stored = read_vectors(kb.root / VECTORS_FILE, embedder.name)
+    if stored.probe is None or stored.probe[0] != _examples_key((crises, others)):
+        return True
+    out, inside = scope_texts((*kb.entries, *kb.elsewhere), _questions(kb.root))
+    if not out:
+        return False
+    return stored.scope is None or stored.scope[0] != _scope_key(out, inside)

@@ -179,7 +179,7 @@ def test_validate_warns_when_the_crisis_examples_changed_since_the_probe(
     )
     kb = load_knowledge_base(copy)
     assert probe_outdated(kb)
-    problems = [p for p in lint(kb) if "crisis probe" in p.message]
+    problems = [p for p in lint(kb) if "probes" in p.message]
     assert len(problems) == 1 and problems[0].severity == "warning"
     assert VECTORS_FILE in problems[0].path and "wegwijzer kb embed" in problems[0].message
 
