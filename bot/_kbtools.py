@@ -86,8 +86,9 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
             Problem(
                 f"knowledge/{VECTORS_FILE}",
                 0,
-                "the crisis examples or the labelled questions changed since the probes "
-                "were stored, so they are fitted at every start: run `wegwijzer kb embed`",
+                "the crisis examples, phrasings or labelled questions changed since the "
+                "probes were stored (the crisis probe is then fitted at every start, and "
+                "the scope probe is an older one): run `wegwijzer kb embed`",
                 "warning",
             )
         )

@@ -20,7 +20,9 @@ for 3 right answers fewer (they become "don't know", never a wrong answer). Belo
 worse rate.
 
 `wegwijzer kb embed` stores the fitted probe beside the vectors, keyed by what it was
-fitted from; a knowledge folder without labelled questions has no probe.
+fitted from. A stored probe whose phrasings or questions changed since is still used
+(`kb validate` warns); one is fitted at start only when none is stored. A knowledge
+folder without labelled questions has no probe.
 """
 
 from __future__ import annotations

@@ -397,7 +397,12 @@ class SemanticCheck:
         if questions[0] and questions[1]:
             groups = (rows[cut : cut + len(out)], rows[cut + len(out) :])
             key = probe_key(keys[cut : cut + len(out)], keys[cut + len(out) :], SCOPE_L2)
-            self._scope = _probe_for(stored.scope, key, self._matrix, groups, SCOPE_L2)
+            # A stored probe whose phrasings or questions changed since is still a close
+            # reading (`kb validate` warns); fitting it again at start costs two copies of
+            # every phrasing's vector: 2 GB more for a knowledge base 100 times today's.
+            self._scope = _probe_for(
+                stored.scope, key, self._matrix, groups, SCOPE_L2, stale_ok=True
+            )
         # The vectors of the texts of the message being read, by a hash of each: a long
         # message's whole text is compared again after its question sentences (for the
         # crisis look and `reach`), and a read costs ~2 ms a word. Memory only, emptied
@@ -516,10 +521,12 @@ def _probe_for(
     matrix: NDArray[np.float16],
     groups: tuple[NDArray[np.int64], NDArray[np.int64]],
     l2: float = L2,
+    *,
+    stale_ok: bool = False,
 ) -> Probe | None:
-    """The `stored` probe when its key is `key`, else one fitted now from the rows of
-    its two `groups` (once per process)."""
-    if stored is not None and stored[0] == key:
+    """The `stored` probe when its key is `key` (or at all, when `stale_ok`), else one
+    fitted now from the rows of its two `groups` (once per process)."""
+    if stored is not None and (stored[0] == key or stale_ok):
         return stored[1]
     if key not in _FITTED:
         yes, no = (matrix[g].astype(np.float32) for g in groups)

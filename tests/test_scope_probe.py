@@ -82,7 +82,7 @@ def test_the_stored_scope_probe_was_fitted_from_todays_questions(
     assert _check(engine)._scope is stored.scope[1]
 
 
-def test_a_stale_scope_probe_is_fitted_again_and_none_without_questions(
+def test_a_stale_scope_probe_is_used_a_missing_one_fitted_and_none_without_questions(
     tmp_path: Path, engine: Engine
 ) -> None:
     embedder = load_embedder()
@@ -94,8 +94,14 @@ def test_a_stale_scope_probe_is_fitted_again_and_none_without_questions(
     back = read_vectors(path, "model-a")
     assert back.probe is None and back.scope is not None and back.scope[0] == "key-s"
     entries, examples = engine.matcher.entries, read_examples(KNOWLEDGE)
-    stale = replace(stored, scope=("other", stored.scope[1]))
-    again = SemanticCheck(entries, embedder, stale, examples, _questions(KNOWLEDGE))
+    # Stale (phrasings or questions changed since `kb embed`): still used, as fitting it
+    # at start would cost two copies of every phrasing's vector; `kb validate` warns.
+    stale = replace(stored, scope=("other", stored.probe[1]))
+    kept = SemanticCheck(entries, embedder, stale, examples, _questions(KNOWLEDGE))
+    assert kept._scope is stored.probe[1]
+    # None stored: fitted at start, the same as the one `kb embed` stored.
+    none = replace(stored, scope=None)
+    again = SemanticCheck(entries, embedder, none, examples, _questions(KNOWLEDGE))
     assert again._scope is not None and again._scope is not stored.scope[1]
     assert np.allclose(again._scope.weights, stored.scope[1].weights, atol=1e-3)
     # A knowledge folder without labelled questions has no scope probe at all.
