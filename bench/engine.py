@@ -105,7 +105,9 @@ def make_scaled_kb(factor: int, dest: Path) -> Path:
                 encoding="utf-8",
             )
     if model:
-        write_vectors(root / VECTORS_FILE, model, vectors)
+        # The probes stay as stored: the crisis examples are the same, and a scope probe
+        # fitted at start from every copy's phrasings would cost gigabytes at 100x.
+        write_vectors(root / VECTORS_FILE, model, vectors, stored.probe, stored.scope)
     return root
 
 
