@@ -399,7 +399,7 @@ class SemanticCheck:
             key = probe_key(keys[cut : cut + len(out)], keys[cut + len(out) :], SCOPE_L2)
             # A stored probe whose phrasings or questions changed since is still a close
             # reading (`kb validate` warns); fitting it again at start costs two copies of
-            # every phrasing's vector: 2 GB more for a knowledge base 100 times today's.
+            # every phrasing's vector: 4.4 GB more at 100 times today's size (bench/engine.py).
             self._scope = _probe_for(
                 stored.scope, key, self._matrix, groups, SCOPE_L2, stale_ok=True
             )
