@@ -378,8 +378,8 @@ class SemanticCheck:
         # One matrix for phrasings, examples and labelled questions (the stored one, not
         # a copy, when every text has a stored vector); an entry's phrasings are the rows
         # _rows[_start[i]:_start[i + 1]], the examples' rows follow.
-        out, inside = scope_texts(entries, questions)
-        texts = [t for _, t in pairs] + crises + others + out + inside
+        out_q, in_q = questions
+        texts = [t for _, t in pairs] + crises + others + [*out_q, *in_q]
         keys = [digest(t) for t in texts]
         self._matrix, rows = rows_for(texts, stored, embedder, keys)
         n = len(pairs)
@@ -394,9 +394,20 @@ class SemanticCheck:
             stored.probe, key, self._matrix, (self._crisis_rows, self._other_rows)
         )
         self._scope: Probe | None = None
-        if questions[0] and questions[1]:
-            groups = (rows[cut : cut + len(out)], rows[cut + len(out) :])
-            key = probe_key(keys[cut : cut + len(out)], keys[cut + len(out) :], SCOPE_L2)
+        if out_q and in_q:
+            # What `scope_texts` lists, from the rows and keys already here: the
+            # phrasings split by side, then the questions.
+            side = np.array([entries[i].outside for i, _ in pairs], dtype=bool)
+            q = cut + len(out_q)
+            groups = (
+                np.concatenate([self._rows[side], rows[cut:q]]),
+                np.concatenate([self._rows[~side], rows[q:]]),
+            )
+            key = probe_key(
+                [k for k, o in zip(keys[:n], side, strict=True) if o] + keys[cut:q],
+                [k for k, o in zip(keys[:n], side, strict=True) if not o] + keys[q:],
+                SCOPE_L2,
+            )
             # A stored probe whose phrasings or questions changed since is still a close
             # reading (`kb validate` warns); fitting it again at start costs two copies of
             # every phrasing's vector: 4.4 GB more at 100 times today's size (bench/engine.py).
@@ -559,9 +570,8 @@ def _questions(root: Path) -> tuple[list[str], list[str]]:
     a message and not folded, as a message is read: a probe learned from folded
     questions, and asked about unfolded messages, took 33 right answers instead of 2
     (leaving one set out). (outside Wegwijzer, inside)."""
-    paths = set_files(root)
-    stamp = tuple((p, p.stat().st_mtime_ns, p.stat().st_size) for p in paths if p.is_file())
-    return _questions_read(stamp)
+    stats = ((p, p.stat()) for p in set_files(root))
+    return _questions_read(tuple((p, st.st_mtime_ns, st.st_size) for p, st in stats))
 
 
 @functools.lru_cache(maxsize=2)
