@@ -735,18 +735,18 @@ RECORDED_BATCHES = [
     # Then corpus22 (training): 9 more found and one lost (round9), false alarms moved
     # between batches (corpus20 and round19 one fewer, round7 and round8b one more).
     ("crisis_heldout", "round4.yaml", 50, 3),
-    ("crisis_heldout", "round4b.yaml", 21, 1),
-    ("crisis_heldout", "round5.yaml", 38, 2),
+    ("crisis_heldout", "round4b.yaml", 22, 1),
+    ("crisis_heldout", "round5.yaml", 40, 2),
     ("crisis_heldout", "round5b.yaml", 18, 0),
     ("crisis_examples", "corpus12.yaml", 89, 0),
     ("crisis_examples", "corpus13.yaml", 42, 0),
-    ("crisis_examples", "corpus14.yaml", 39, 0),
+    ("crisis_examples", "corpus14.yaml", 40, 0),
     ("crisis_heldout", "round6.yaml", 18, 0),
     ("crisis_heldout", "round6b.yaml", 10, 0),
     ("crisis_examples", "corpus15.yaml", 60, 0),
-    ("crisis_heldout", "round7.yaml", 20, 3),
-    ("crisis_heldout", "round8.yaml", 16, 0),
-    ("crisis_heldout", "round8b.yaml", 5, 2),
+    ("crisis_heldout", "round7.yaml", 19, 3),
+    ("crisis_heldout", "round8.yaml", 17, 0),
+    ("crisis_heldout", "round8b.yaml", 5, 3),
     ("crisis_heldout", "round9.yaml", 28, 0),
     ("crisis_heldout", "round9b.yaml", 12, 1),
     ("crisis_heldout", "round10.yaml", 27, 3),
@@ -757,17 +757,22 @@ RECORDED_BATCHES = [
     ("crisis_heldout", "round18.yaml", 29, 1),
     ("crisis_examples", "corpus18.yaml", 60, 0),
     # Round 19: corpus21 (model at 0.63) found 5 more held-out crises and lost this one.
-    ("crisis_heldout", "round19.yaml", 24, 2),
+    ("crisis_heldout", "round19.yaml", 25, 2),
     ("crisis_examples", "corpus19.yaml", 60, 0),
-    ("crisis_heldout", "round20.yaml", 23, 1),
-    ("crisis_heldout", "corpus20.yaml", 50, 3),
-    ("crisis_heldout", "round21.yaml", 18, 0),
-    ("crisis_heldout", "round22.yaml", 22, 1),
+    ("crisis_heldout", "round20.yaml", 25, 1),
+    ("crisis_heldout", "corpus20.yaml", 51, 3),
+    ("crisis_heldout", "round21.yaml", 19, 0),
+    ("crisis_heldout", "round22.yaml", 23, 1),
     ("crisis_heldout", "round22b.yaml", 9, 4),
     ("crisis_examples", "corpus21.yaml", 60, 0),
     # corpus22: both alarms are phrase rules ("can't keep going like this", giving away
     # furniture before a move abroad); the model learns from the examples, the rules do not.
     ("crisis_examples", "corpus22.yaml", 60, 2),
+    # Round 22: corpus23 (training): all held-out batches 582 -> 589 of 670 found, false
+    # alarms 35 -> 36 of 770 (round7 lost a crisis, round8b gained an alarm); round23 as
+    # written 19/30 with 1 alarm, the same after it.
+    ("crisis_heldout", "round23.yaml", 19, 1),
+    ("crisis_examples", "corpus23.yaml", 60, 0),
 ]
 
 
