@@ -38,6 +38,16 @@ class Runs:
                     return True
         return False
 
+    def found(self, words: Sequence[str]) -> list[tuple[str, ...]]:
+        """The phrases in `words`, in the order they start."""
+        by_first = self._by_first
+        return [
+            run
+            for i, word in enumerate(words)
+            for run in by_first.get(word, ())
+            if tuple(words[i : i + len(run)]) == run
+        ]
+
 
 class Substrings:
     """Whether text holds any of the strings anywhere: one look-up of the first few

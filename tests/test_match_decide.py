@@ -392,3 +392,14 @@ def test_entries_that_speak_of_tax_keep_their_questions(
     """An entry whose own text deals with tax answers its tax question; a workplace's
     name is no tax question."""
     assert real_engine.ask(question).entry == entry
+
+
+def test_an_entry_keeps_only_the_aspects_it_speaks_of(real_engine: Engine) -> None:
+    """The WW entry speaks of money "on unemployment benefit"; that does not make it the
+    answer on the rules while on WW, which UWV answers."""
+    reply = real_engine.ask("Wat als ik ziek word tijdens mijn WW?")
+    assert reply.entry is None
+    assert "UWV" in reply.text
+    assert real_engine.ask("How much of my salary do I get on unemployment benefit?").entry == (
+        "ontslag-ww-uitkering"
+    )
