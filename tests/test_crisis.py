@@ -778,6 +778,11 @@ RECORDED_BATCHES = [
     # lost in round4b, round13, round20 (2) and corpus20. round24 as written 20/30, after 22.
     ("crisis_heldout", "round24.yaml", 22, 1),
     ("crisis_examples", "corpus24.yaml", 60, 0),
+    # round25 and corpus25 as written on that engine; corpus25, trained on, gained one
+    # held-out crisis for one more false alarm and one right answer fewer on the real sets,
+    # so it is held out.
+    ("crisis_heldout", "round25.yaml", 21, 0),
+    ("crisis_heldout", "corpus25.yaml", 53, 1),
 ]
 
 
