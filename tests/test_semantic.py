@@ -433,8 +433,10 @@ def test_crisis_look_with_the_model_fires_where_each_signal_alone_is_short(
     engine: Engine,
 ) -> None:
     """No phrase, a crisis-model probability under its threshold, and a sentence-model
-    look under CRISIS_AT/CRISIS_LEAD: together, and no answer fits, they give 112/113."""
-    text = "Ik ben echt helemaal leeg en ik wil niet meer"
+    look under CRISIS_AT/CRISIS_LEAD: together, and no answer fits, they give 112/113.
+    (Until round 22's corpus24 the example was "Ik ben echt helemaal leeg en ik wil niet
+    meer", which the crisis model now finds alone: it is checked at the end.)"""
+    text = "if I wasn't around next month would anyone here actually notice? serious question"
     check, model = engine.decider.check, engine.crisis.model
     assert check is not None and model is not None
     analysis = engine.reader.read(text)
@@ -446,6 +448,7 @@ def test_crisis_look_with_the_model_fires_where_each_signal_alone_is_short(
     check.forget()
     reply = engine.ask(text)
     assert reply.crisis is not None and reply.kind is ReplyKind.CRISIS
+    assert engine.ask("Ik ben echt helemaal leeg en ik wil niet meer").crisis is not None
 
 
 def test_crisis_look_with_the_model_needs_both_signals(engine: Engine) -> None:
