@@ -34,7 +34,7 @@ from rapidfuzz.distance import OSA
 from bot._crisis_model import CrisisModel
 from bot._crisis_scope import WorkScope
 from bot._lookup import GramFilter, Runs, Substrings, by_length
-from bot._text import LIGHT_WORDS, STOPWORDS, fold, stem
+from bot._text import LIGHT_WORDS, STOPWORDS, fold, has_common_words, stem
 from bot._types import LANGS, Lang
 
 #: The words of one `together` rule must all lie within this many words.
@@ -60,6 +60,11 @@ class Reading:
     probability: float | None = None
     #: An exclusion phrase (a drill, a first-aid course) rules a crisis out.
     excluded: bool = False
+    #: Whether the message reads as language: the crisis model knows one of its words, or
+    #: it holds a common Dutch or English word. Where neither (a code, gibberish), the
+    #: sentence model's crisis looks are not asked: its reading of such text is noise
+    #: ("blablabla 12345" read as a crisis by the probe at 0.998).
+    known: bool = True
 
 
 #: Words of a phrase at least this long must keep their first letter in a typo match.
@@ -191,8 +196,9 @@ class CrisisDetector:
         if self.model is None:
             return Reading(None)
         # What no phrase or rule foresaw: the learned model's second opinion.
-        probability = self.model.probability(text, folded=folded)
-        return Reading("model" if probability >= self.model.threshold else None, probability)
+        probability, known = self.model.weigh(text, folded=folded)
+        signal: Signal | None = "model" if probability >= self.model.threshold else None
+        return Reading(signal, probability, known=known or has_common_words(folded))
 
     def excluded(self, folded: str) -> bool:
         """Whether an exclusion phrase (a drill, a first-aid course) rules out a crisis."""

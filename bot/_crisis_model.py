@@ -151,10 +151,16 @@ class CrisisModel:
 
     def probability(self, text: str, *, folded: str | None = None) -> float:
         """How likely the message signals acute danger, 0..1."""
+        return self.weigh(text, folded=folded)[0]
+
+    def weigh(self, text: str, *, folded: str | None = None) -> tuple[float, bool]:
+        """The probability, and whether any of the message's features has a weight (a
+        message of words the model never saw, a code or gibberish, gets the bias alone)."""
         weights = self.weights
         feats = features(text, folded=folded, concepts=self._index)
-        z = self.bias + _scale(len(feats)) * math.fsum(weights.get(f, 0.0) for f in feats)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        known = [weights[f] for f in feats if f in weights]
+        z = self.bias + _scale(len(feats)) * math.fsum(known)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))), bool(known)
 
     def is_crisis(self, text: str, *, folded: str | None = None) -> bool:
         return self.probability(text, folded=folded) >= self.threshold

@@ -270,6 +270,7 @@ class Engine(Commands):
             and best is not None
             and check is not None
             and not crisis.excluded
+            and crisis.known
             and check.probe_crisis(analysis.topic, crisis.probability, answered=True)
         ):
             # An answer fits, but the crisis probe reads danger: as when the crisis model
@@ -279,6 +280,7 @@ class Engine(Commands):
             decision.outcome != "answer"
             and check is not None
             and not crisis.excluded
+            and crisis.known
             and check.crisis_like(analysis.topic, crisis.probability)
         ):
             # Neither the phrases nor the crisis model saw danger, and no answer fits, but

@@ -161,6 +161,12 @@ def guess_language(folded: str) -> tuple[Lang | None, float]:
     return lang, abs(nl - en) / max(nl + en, 1)
 
 
+def has_common_words(folded: str) -> bool:
+    """Whether folded text holds any of the common Dutch or English words that tell the
+    language apart (a code or gibberish holds none)."""
+    return any(w in _NL_MARKERS or w in _EN_MARKERS for w in folded.split())
+
+
 _STEMMERS = {"nl": snowballstemmer.stemmer("dutch"), "en": snowballstemmer.stemmer("english")}
 
 

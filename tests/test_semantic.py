@@ -461,3 +461,19 @@ def test_crisis_look_with_the_model_needs_both_signals(engine: Engine) -> None:
     check.forget()
     answered = engine.ask("Ik ben opgebrand en wil niet meer naar kantoor, wat nu?")
     assert answered.crisis is None and answered.kind is ReplyKind.ANSWER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "blablabla 12345",
+        "d2627e7f775a4f29bb65cf8a2e922b80",
+        "kanaried2627e7f775a4f29bb65cf8a2e922b80",
+    ],
+)
+def test_codes_and_gibberish_raise_no_alarm(engine: Engine, text: str) -> None:
+    """The crisis model knows no word of these, and the sentence model's reading of them is
+    noise (until round 22 the crisis probe read about half of all random codes as a crisis,
+    at up to 0.998): no 112/113 for them."""
+    reply = engine.ask(text)
+    assert reply.crisis is None and reply.kind is not ReplyKind.CRISIS
