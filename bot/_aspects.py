@@ -4,7 +4,8 @@ Some questions name an entry's subject but ask about something another body answ
 "Hoeveel belasting betaal ik over mijn transitievergoeding?" is a tax question, however well
 it matches the entry on the transition payment. A topic outside Wegwijzer lists such words;
 `bot._decide.Decider.decide_message` sends a question holding one to that topic, unless the
-entry the question points to speaks of that aspect itself (av-ikb-fiscale-doelen on tax-free goals).
+entry the question points to speaks of that aspect itself (av-ikb-fiscale-doelen on
+tax-free goals).
 Its `details` do not count: they are the counsellors' legal quick answer, and a passing
 mention there (av-thuiswerken's tax-free allowances) does not answer a tax question.
 """
@@ -31,6 +32,7 @@ class Aspects:
             if topic.outside and any(t.aspects for t in topic.texts.values())
         ]
         self._dealt: dict[tuple[str, tuple[str, ...]], bool] = {}
+        self._folded: dict[str, list[list[str]]] = {}
 
     def owner(self, texts: Sequence[str], entry: Entry | None) -> Entry | None:
         """The outside topic one of `texts` asks about, when `entry` does not deal with it."""
@@ -50,11 +52,17 @@ class Aspects:
         known = self._dealt.get(key)
         if known is None:
             runs = Runs([" ".join(aspect)])
-            parts = (
-                part
-                for t in entry.texts.values()
-                for part in (t.title, t.answer, *t.questions, *t.keywords)
-            )
-            known = entry.outside or any(runs.any_in(fold(part).split()) for part in parts)
+            known = entry.outside or any(runs.any_in(words) for words in self._words(entry))
             self._dealt[key] = known
         return known
+
+    def _words(self, entry: Entry) -> list[list[str]]:
+        """The folded words of each part of `entry` an aspect counts in, folded once."""
+        words = self._folded.get(entry.id)
+        if words is None:
+            words = self._folded[entry.id] = [
+                fold(part).split()
+                for t in entry.texts.values()
+                for part in (t.title, t.answer, *t.questions, *t.keywords)
+            ]
+        return words

@@ -39,7 +39,8 @@ class Runs:
         return False
 
     def found(self, words: Sequence[str]) -> list[tuple[str, ...]]:
-        """The phrases in `words`, in the order they start."""
+        """The phrases in `words`, in the order they start (`any_in` keeps its own loop:
+        it stops at the first and runs for every message)."""
         by_first = self._by_first
         return [
             run
